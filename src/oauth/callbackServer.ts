@@ -1,0 +1,126 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OAuthError } from './errors.js';
+import type { CallbackPages } from './callbackPages.js';
+
+export interface CallbackServerOptions {
+  /** 0 (the default) lets the system pick a free port, so two windows never collide. */
+  port?: number;
+  expectedState: string;
+  pages: CallbackPages;
+  /**
+   * Runs when the redirect with the right state arrives; its outcome decides the page the browser
+   * shows, so a person sees "signed in" only once the tokens are really in hand.
+   */
+  onCallback(parameters: URLSearchParams): Promise<{ ok: true; label: string } | { ok: false; message: string }>;
+}
+
+export interface CallbackServer {
+  port: number;
+  redirectUri: string;
+  /** Settles once: after the accepted callback was answered, or when `close` ran first. */
+  done: Promise<void>;
+  /**
+   * Accepts one more Host header, e.g. the authority of a port forward. Only 127.0.0.1:PORT,
+   * localhost:PORT and these are answered: any other Host is refused, which defeats DNS rebinding.
+   */
+  allowHost(authority: string): void;
+  close(): Promise<void>;
+}
+
+const bindAddress = '127.0.0.1';
+const callbackPath = '/callback';
+
+/**
+ * A one-shot HTTP server on 127.0.0.1 for the authorization response. It answers only `GET /callback`
+ * with the expected `state` and one of its own Host names; everything else gets a short error without
+ * ending the wait, so a stray or hostile request cannot cancel a real sign-in. It never echoes a
+ * parameter back.
+ */
+export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
+  let accepted = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000 }, (request, response) => {
+    void handle(request, response);
+  });
+  // Half-open or idle connections must not keep the port alive after the sign-in ends.
+  server.keepAliveTimeout = 1_000;
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new OAuthError('misconfigured', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}). Set oauthAnywhere.loopbackPort to 0 or to a free port.`));
+    });
+    server.listen(options.port ?? 0, bindAddress, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const allowedHosts = new Set([`${bindAddress}:${port}`, `localhost:${port}`]);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }).finally(finish);
+    return closing;
+  };
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const refuse = (status: number, message: string) => send(response, status, options.pages.failure(message));
+    if (!allowedHosts.has((request.headers.host ?? '').toLowerCase())) return refuse(421, 'This address is not the one the sign-in was started on.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, 'Only the browser redirect is accepted here.');
+
+    const url = parseRequestUrl(request.url);
+    if (!url || url.pathname !== callbackPath) return refuse(404, 'Nothing here. Return to VS Code.');
+
+    const states = url.searchParams.getAll('state');
+    if (states.length !== 1 || states[0] !== options.expectedState) {
+      return refuse(400, 'This sign-in response does not belong to the sign-in VS Code is waiting for. Start the sign-in again from VS Code if it has timed out.');
+    }
+    if (accepted) return refuse(409, 'This sign-in was already completed. You can close this tab.');
+    if (request.method === 'HEAD') return send(response, 200, '');
+    accepted = true;
+
+    const outcome = await options.onCallback(url.searchParams).catch((error: unknown) => ({
+      ok: false as const,
+      message: error instanceof OAuthError ? error.message : 'The sign-in failed. See the OAuth Anywhere log in VS Code.',
+    }));
+    if (outcome.ok) send(response, 200, options.pages.success(outcome.label));
+    else send(response, 400, options.pages.failure(outcome.message));
+    response.on('finish', () => void close());
+    response.on('close', () => void close());
+  }
+
+  return {
+    port,
+    redirectUri: `http://${bindAddress}:${port}${callbackPath}`,
+    done,
+    close,
+    allowHost: (authority) => void allowedHosts.add(authority.toLowerCase()),
+  };
+}
+
+function parseRequestUrl(raw: string | undefined): URL | undefined {
+  if (!raw || !raw.startsWith('/')) return undefined;
+  try {
+    return new URL(raw, 'http://callback.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+function send(response: http.ServerResponse, status: number, html: string): void {
+  if (response.headersSent) return;
+  response.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    Connection: 'close',
+  });
+  response.end(html);
+}

@@ -1,0 +1,271 @@
+import * as oauth from 'oauth4webapi';
+import { OAuthError } from './errors.js';
+import { toOAuthError } from './errorMapping.js';
+import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
+import { parseEndpoint, parseIssuer } from './endpointUrls.js';
+import { realClock } from './clock.js';
+import { identityFromClaims, tokenSetFrom } from './tokens.js';
+import type { Clock, EndpointOverrides, Identity, Logger, ProviderConfig, SignInResult, TokenSet } from './types.js';
+import { silentLogger } from './types.js';
+
+export interface OAuthClientOptions {
+  limits?: HttpLimits;
+  logger?: Logger;
+  clock?: Clock;
+  /** Sees every request's origin + path (never its query or body): used by benchmarks and tests. */
+  observe?: HttpObserver;
+}
+
+/** What the identity provider offers, as far as flow choice and sign-out care. */
+export interface IdpCapabilities {
+  authorizationCode: boolean;
+  deviceGrant: boolean;
+  revocation: boolean;
+  userinfo: boolean;
+}
+
+export type DeviceCodePoll =
+  | { status: 'pending' }
+  | { status: 'slow_down' }
+  | { status: 'approved'; result: SignInResult };
+
+const manualEndpointsMark = 'token_endpoint';
+
+/**
+ * The identity provider as this extension talks to it: discovery (cached), and every token request
+ * over oauth4webapi with the bounded fetch. One instance per issuer + client id.
+ */
+export class OAuthClient {
+  readonly issuer: URL;
+  readonly clientId: string;
+  private readonly client: oauth.Client;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly fetch: ReturnType<typeof boundedFetch>;
+  private metadataPromise: Promise<oauth.AuthorizationServer> | undefined;
+
+  constructor(
+    readonly config: ProviderConfig,
+    options: OAuthClientOptions = {},
+  ) {
+    this.issuer = parseIssuer(config.issuer);
+    this.clientId = config.clientId.trim();
+    if (!this.clientId) throw new OAuthError('misconfigured', 'No client id is set. Register a public (native) client at your identity provider and set its id.');
+    for (const [name, value] of Object.entries(config.endpoints ?? {})) {
+      if (value) parseEndpoint(name, value);
+    }
+    this.client = { client_id: this.clientId };
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? realClock;
+    this.fetch = boundedFetch(options.limits ?? defaultHttpLimits, options.observe);
+  }
+
+  /** Authorization server metadata: discovered once, overlaid with explicit endpoints. */
+  metadata(signal?: AbortSignal): Promise<oauth.AuthorizationServer> {
+    if (!this.metadataPromise) {
+      const started = this.clock.now();
+      this.metadataPromise = this.discover().then(
+        (metadata) => {
+          this.logger.debug(`Metadata for ${this.issuer.href} ready in ${this.clock.now() - started} ms`);
+          return metadata;
+        },
+        (error: unknown) => {
+          // A failed discovery is not cached: the next sign-in tries again.
+          this.metadataPromise = undefined;
+          throw error;
+        },
+      );
+    }
+    return signal ? untilAborted(this.metadataPromise, signal) : this.metadataPromise;
+  }
+
+  async capabilities(signal?: AbortSignal): Promise<IdpCapabilities> {
+    const as = await this.metadata(signal);
+    const grants = as.grant_types_supported;
+    return {
+      authorizationCode: !!as.authorization_endpoint && (!grants || grants.includes('authorization_code')),
+      deviceGrant: !!as.device_authorization_endpoint,
+      revocation: !!as.revocation_endpoint,
+      userinfo: !!as.userinfo_endpoint,
+    };
+  }
+
+  /** Options every oauth4webapi call gets; plain http only ever for a loopback issuer. */
+  requestOptions(signal?: AbortSignal) {
+    return {
+      signal,
+      [oauth.customFetch]: this.fetch,
+      [oauth.allowInsecureRequests]: this.issuer.protocol === 'http:',
+    };
+  }
+
+  async exchangeCode(
+    callbackParameters: URLSearchParams,
+    redirectUri: string,
+    codeVerifier: string,
+    expectedNonce: string,
+    requestedScopes: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<SignInResult> {
+    const action = 'exchanging the authorization code';
+    const as = await this.metadata(signal);
+    try {
+      const response = await oauth.authorizationCodeGrantRequest(as, this.client, oauth.None(), callbackParameters, redirectUri, codeVerifier, this.requestOptions(signal));
+      const body = await oauth.processAuthorizationCodeResponse(as, this.client, response, { expectedNonce, requireIdToken: false });
+      return await this.signInResult(as, response, body, requestedScopes, signal);
+    } catch (error) {
+      throw toOAuthError(error, action);
+    }
+  }
+
+  async startDeviceAuthorization(scopes: readonly string[], signal?: AbortSignal): Promise<oauth.DeviceAuthorizationResponse> {
+    const as = await this.metadata(signal);
+    if (!as.device_authorization_endpoint) {
+      throw new OAuthError('unsupported', `${this.issuer.href} offers no device authorization endpoint, so signing in with a code is not possible. Use the loopback flow, or set oauthAnywhere.endpoints.device_authorization_endpoint.`);
+    }
+    try {
+      const response = await oauth.deviceAuthorizationRequest(as, this.client, oauth.None(), { scope: scopes.join(' ') }, this.requestOptions(signal));
+      return await oauth.processDeviceAuthorizationResponse(as, this.client, response);
+    } catch (error) {
+      throw toOAuthError(error, 'starting the device sign-in');
+    }
+  }
+
+  /** One poll of the token endpoint; pending and slow_down are answers here, not errors. */
+  async pollDeviceCode(deviceCode: string, requestedScopes: readonly string[], signal?: AbortSignal): Promise<DeviceCodePoll> {
+    const as = await this.metadata(signal);
+    try {
+      const response = await oauth.deviceCodeGrantRequest(as, this.client, oauth.None(), deviceCode, this.requestOptions(signal));
+      const body = await oauth.processDeviceCodeResponse(as, this.client, response);
+      return { status: 'approved', result: await this.signInResult(as, response, body, requestedScopes, signal) };
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError) {
+        if (error.error === 'authorization_pending') return { status: 'pending' };
+        if (error.error === 'slow_down') return { status: 'slow_down' };
+      }
+      throw toOAuthError(error, 'waiting for the device sign-in');
+    }
+  }
+
+  /** A refreshed token set; the old refresh token is kept when the response carries none. */
+  async refresh(tokens: TokenSet, signal?: AbortSignal): Promise<TokenSet> {
+    if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token. Sign in again.');
+    const as = await this.metadata(signal);
+    try {
+      const requestedAt = this.clock.now();
+      const response = await oauth.refreshTokenGrantRequest(as, this.client, oauth.None(), tokens.refreshToken, this.requestOptions(signal));
+      const body = await oauth.processRefreshTokenResponse(as, this.client, response);
+      if (body.id_token) await this.verifySignature(as, response, signal);
+      return tokenSetFrom(body, tokens.scopes, requestedAt, tokens);
+    } catch (error) {
+      throw toOAuthError(error, 'refreshing the session');
+    }
+  }
+
+  /** RFC 7009. Resolves false when the identity provider offers no revocation endpoint. */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token', signal?: AbortSignal): Promise<boolean> {
+    const as = await this.metadata(signal);
+    if (!as.revocation_endpoint) return false;
+    try {
+      const response = await oauth.revocationRequest(as, this.client, oauth.None(), token, { ...this.requestOptions(signal), additionalParameters: { token_type_hint: hint } });
+      await oauth.processRevocationResponse(response);
+      return true;
+    } catch (error) {
+      throw toOAuthError(error, 'revoking the token');
+    }
+  }
+
+  /** The userinfo claims for an access token; `expectedSubject` guards against a mixed-up token. */
+  async userinfo(accessToken: string, expectedSubject?: string, signal?: AbortSignal): Promise<oauth.UserInfoResponse> {
+    const as = await this.metadata(signal);
+    if (!as.userinfo_endpoint) throw new OAuthError('unsupported', `${this.issuer.href} offers no userinfo endpoint.`);
+    try {
+      const response = await oauth.userInfoRequest(as, this.client, accessToken, this.requestOptions(signal));
+      return await oauth.processUserInfoResponse(as, this.client, expectedSubject ?? oauth.skipSubjectCheck, response);
+    } catch (error) {
+      throw toOAuthError(error, 'reading the account from userinfo');
+    }
+  }
+
+  private async signInResult(
+    as: oauth.AuthorizationServer,
+    response: Response,
+    body: oauth.TokenEndpointResponse,
+    requestedScopes: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<SignInResult> {
+    const receivedAt = this.clock.now();
+    if (body.id_token) await this.verifySignature(as, response, signal);
+    const tokens = tokenSetFrom(body, requestedScopes, receivedAt);
+    const claims = oauth.getValidatedIdTokenClaims(body);
+    return { tokens, identity: await this.identity(claims, tokens, signal) };
+  }
+
+  /** The ID token names the account; without one, userinfo does; without that, nothing can. */
+  private async identity(claims: oauth.IDToken | undefined, tokens: TokenSet, signal?: AbortSignal): Promise<Identity> {
+    if (claims) {
+      const identity = identityFromClaims(claims);
+      if (identity.label !== identity.subject) return identity;
+    }
+    const as = await this.metadata(signal);
+    if (as.userinfo_endpoint) {
+      const info = await this.userinfo(tokens.accessToken, claims?.sub, signal);
+      return identityFromClaims(info);
+    }
+    if (claims) return identityFromClaims(claims);
+    throw new OAuthError('unsupported', `${this.issuer.href} returned neither an ID token nor a userinfo endpoint, so the account cannot be named. Add the "openid" scope.`);
+  }
+
+  private async verifySignature(as: oauth.AuthorizationServer, response: Response, signal?: AbortSignal): Promise<void> {
+    if (!as.jwks_uri) throw new OAuthError('misconfigured', `${this.issuer.href} publishes no jwks_uri, so the ID token's signature cannot be checked. Set oauthAnywhere.endpoints.jwks_uri.`);
+    await oauth.validateApplicationLevelSignature(as, response, this.requestOptions(signal));
+  }
+
+  private async discover(): Promise<oauth.AuthorizationServer> {
+    const overrides = definedEndpoints(this.config.endpoints);
+    if (overrides[manualEndpointsMark] && (overrides.authorization_endpoint || overrides.device_authorization_endpoint)) {
+      this.logger.info(`Using the configured endpoints for ${this.issuer.href}; discovery skipped.`);
+      return { issuer: this.issuer.href, ...overrides };
+    }
+    const discovered = await this.discoverWith('oidc').catch(async (error: unknown) => {
+      if (!(error instanceof OAuthError) || error.details.status !== 404) throw error;
+      this.logger.info(`No OpenID Connect discovery at ${this.issuer.href}; trying OAuth 2.0 authorization server metadata.`);
+      return this.discoverWith('oauth2');
+    });
+    const metadata = { ...discovered, ...overrides };
+    for (const name of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const) {
+      const value = metadata[name];
+      if (typeof value === 'string') parseEndpoint(name, value, 'the discovery document');
+    }
+    return metadata;
+  }
+
+  private async discoverWith(algorithm: 'oidc' | 'oauth2'): Promise<oauth.AuthorizationServer> {
+    const action = `reading the ${algorithm === 'oidc' ? 'OpenID Connect discovery document' : 'OAuth 2.0 metadata'} of ${this.issuer.href}`;
+    try {
+      const response = await oauth.discoveryRequest(this.issuer, { ...this.requestOptions(), algorithm });
+      return await oauth.processDiscoveryResponse(this.issuer, response);
+    } catch (error) {
+      const mapped = toOAuthError(error, action);
+      if (mapped.details.status === 404) {
+        throw new OAuthError('misconfigured', `${this.issuer.href} has no discovery document (HTTP 404). Check the issuer URL, or set oauthAnywhere.endpoints for a provider without discovery.`, { status: 404 });
+      }
+      throw mapped;
+    }
+  }
+}
+
+function definedEndpoints(endpoints: EndpointOverrides | undefined): EndpointOverrides {
+  return Object.fromEntries(Object.entries(endpoints ?? {}).filter(([, value]) => typeof value === 'string' && value.trim())) as EndpointOverrides;
+}
+
+/** A shared promise one caller can stop waiting for without cancelling it for the others. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new OAuthError('cancelled', 'Sign-in was cancelled.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OAuthError('cancelled', 'Sign-in was cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+

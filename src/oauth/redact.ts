@@ -1,0 +1,42 @@
+import type { Logger } from './types.js';
+
+const placeholder = '[redacted]';
+
+/** Field names whose values are secrets wherever they appear: query strings, JSON, form bodies. */
+const secretFields = ['access_token', 'refresh_token', 'id_token', 'code_verifier', 'device_code', 'client_secret', 'assertion', 'accessToken', 'refreshToken', 'idToken', 'deviceCode', 'codeVerifier'];
+const fieldPattern = new RegExp(`(["']?\\b(?:${secretFields.join('|')})["']?\\s*[=:]\\s*["']?)([^"'&\\s,;}]+)`, 'g');
+/** Three base64url segments starting with a JSON header: a JWT, whatever it is called. */
+const jwtPattern = /\beyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+/** `code` and `token` are secrets as query or form parameters; elsewhere they are ordinary words. */
+const parameterPattern = /([?&](?:code|token)=)[^&\s#"']+/g;
+const bearerPattern = /\b(Bearer\s+)[\w.~+/-]+=*/gi;
+
+/**
+ * Removes secrets from text before it reaches a log, a message or a report: every value registered
+ * with `remember` (the tokens and codes this extension holds), plus anything shaped like a secret.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  remember(...values: Array<string | undefined>): void {
+    // Very short values would redact ordinary words; real tokens and codes are longer.
+    for (const value of values) if (value && value.length >= 6) this.secrets.add(value);
+    if (this.secrets.size > 500) this.secrets.delete(this.secrets.values().next().value!);
+  }
+
+  redact(text: string): string {
+    let result = text;
+    for (const secret of this.secrets) if (result.includes(secret)) result = result.split(secret).join(placeholder);
+    return result.replace(jwtPattern, placeholder).replace(bearerPattern, `$1${placeholder}`).replace(parameterPattern, `$1${placeholder}`).replace(fieldPattern, `$1${placeholder}`);
+  }
+}
+
+export function redactingLogger(sink: Logger, redactor: Redactor): Logger {
+  return {
+    trace: (message) => sink.trace(redactor.redact(message)),
+    debug: (message) => sink.debug(redactor.redact(message)),
+    info: (message) => sink.info(redactor.redact(message)),
+    warn: (message) => sink.warn(redactor.redact(message)),
+    error: (message) => sink.error(redactor.redact(message)),
+  };
+}

@@ -1,0 +1,99 @@
+import * as vscode from 'vscode';
+import type { AuthSessionChanges, SessionManager } from '../auth/sessionManager.js';
+import type { SettingProblem } from '../config.js';
+import type { Logger } from '../oauth/types.js';
+import { notifySettingsProblems, notifySignInFailure } from './notifications.js';
+
+export type ManagerFactory = () => { manager: SessionManager } | { problems: SettingProblem[] };
+
+type Backend = { manager: SessionManager; subscriptions: vscode.Disposable[] } | { problems: SettingProblem[] };
+
+/**
+ * vscode.AuthenticationProvider over a SessionManager. The manager is built from the settings on first
+ * use, not at activation, so activation does no network and no storage I/O; a settings change
+ * rebuilds it and tells VS Code which sessions went and came.
+ */
+export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vscode.Disposable {
+  private readonly changes = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  readonly onDidChangeSessions = this.changes.event;
+  private backend: Backend | undefined;
+
+  constructor(
+    private readonly createManager: ManagerFactory,
+    private readonly logger: Logger,
+  ) {}
+
+  async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
+    const backend = this.connect();
+    if ('problems' in backend) return [];
+    return backend.manager.getSessions(scopes, options.account?.id);
+  }
+
+  async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
+    const backend = this.connect();
+    if ('problems' in backend) {
+      notifySettingsProblems(backend.problems);
+      throw new Error(backend.problems.map((problem) => problem.message).join(' '));
+    }
+    try {
+      return await backend.manager.createSession(scopes, options.account);
+    } catch (error) {
+      this.logger.error(`Sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
+      notifySignInFailure(error);
+      throw error;
+    }
+  }
+
+  async removeSession(sessionId: string): Promise<void> {
+    const backend = this.connect();
+    if ('manager' in backend) await backend.manager.removeSession(sessionId);
+  }
+
+  /** The sessions of the current configuration, unrefreshed (for pickers). */
+  async listSessions(): Promise<vscode.AuthenticationSession[]> {
+    const backend = this.connect();
+    return 'manager' in backend ? backend.manager.listSessions() : [];
+  }
+
+  /** Settings changed: the old configuration's sessions leave the Accounts menu, the new one's arrive. */
+  async reconfigure(): Promise<void> {
+    const previous = this.backend;
+    this.backend = undefined;
+    if (previous && 'manager' in previous) {
+      const removed = await previous.manager.listSessions();
+      this.release(previous);
+      if (removed.length) this.changes.fire({ added: [], removed, changed: [] });
+    }
+    const next = this.connect();
+    if ('manager' in next) {
+      const added = await next.manager.listSessions();
+      if (added.length) this.changes.fire({ added, removed: [], changed: [] });
+    }
+  }
+
+  dispose(): void {
+    if (this.backend) this.release(this.backend);
+    this.changes.dispose();
+  }
+
+  private connect(): Backend {
+    if (this.backend) return this.backend;
+    const made = this.createManager();
+    if ('problems' in made) {
+      for (const problem of made.problems) this.logger.warn(`${problem.setting}: ${problem.message}`);
+      this.backend = made;
+      return made;
+    }
+    const { manager } = made;
+    const subscriptions = [manager.watch(), manager.onDidChangeSessions((changes: AuthSessionChanges) => this.changes.fire(changes))];
+    this.backend = { manager, subscriptions };
+    return this.backend;
+  }
+
+  private release(backend: Backend): void {
+    if ('manager' in backend) {
+      for (const subscription of backend.subscriptions) subscription.dispose();
+      backend.manager.dispose();
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// Test-only consumer of the 'oauth-anywhere' authentication provider.
+// Plain CommonJS, no build step. Every command run writes a JSON report
+// (atomically: temp file + rename) to the file named by the setting
+// `oauthAnywhereConsumer.reportFile`: first with status "pending", then
+// "ok" or "error". The report holds the access token on purpose, so a test
+// can check it at the identity provider; it only ever lives in the
+// git-ignored artifacts area.
+'use strict';
+
+const vscode = require('vscode');
+const fs = require('fs');
+const path = require('path');
+
+const PROVIDER_ID = 'oauth-anywhere';
+const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+let runCounter = 0;
+
+function config() {
+  return vscode.workspace.getConfiguration('oauthAnywhereConsumer');
+}
+
+function reportFile() {
+  const file = config().get('reportFile');
+  return typeof file === 'string' && file.trim() ? file.trim() : undefined;
+}
+
+function scopes() {
+  const value = config().get('scopes');
+  return Array.isArray(value) && value.length ? value.map(String) : DEFAULT_SCOPES;
+}
+
+function writeJsonAtomic(file, value) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+function writeReport(report) {
+  const file = reportFile();
+  if (!file) return;
+  try {
+    writeJsonAtomic(file, report);
+  } catch (err) {
+    console.error('[oauth-anywhere consumer] cannot write report', err);
+  }
+}
+
+function appendEvent(event) {
+  const file = reportFile();
+  if (!file) return;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(`${file}.events.jsonl`, JSON.stringify(event) + '\n');
+  } catch (err) {
+    console.error('[oauth-anywhere consumer] cannot write event', err);
+  }
+}
+
+function describeSession(session) {
+  if (!session) return null;
+  return {
+    id: session.id,
+    accessToken: session.accessToken,
+    idToken: session.idToken,
+    account: { id: session.account.id, label: session.account.label },
+    scopes: Array.from(session.scopes),
+  };
+}
+
+function describeError(err) {
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, code: err.code, stack: err.stack };
+  }
+  return { name: typeof err, message: String(err) };
+}
+
+async function run(command, options) {
+  const run = ++runCounter;
+  const requestedScopes = scopes();
+  const startedAt = new Date();
+  const base = {
+    command,
+    run,
+    provider: PROVIDER_ID,
+    scopes: requestedScopes,
+    options,
+    env: {
+      remoteName: vscode.env.remoteName ?? null,
+      uiKind: vscode.env.uiKind,
+      appHost: vscode.env.appHost,
+      vscodeVersion: vscode.version,
+      node: process.version,
+    },
+    startedAt: startedAt.toISOString(),
+  };
+  writeReport({ ...base, status: 'pending' });
+  try {
+    const session = await vscode.authentication.getSession(PROVIDER_ID, requestedScopes, options);
+    const finishedAt = new Date();
+    const report = {
+      ...base,
+      status: 'ok',
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt - startedAt,
+      session: describeSession(session),
+    };
+    writeReport(report);
+    void vscode.window.showInformationMessage(
+      session
+        ? `Consumer got a session for ${session.account.label} (run ${run}).`
+        : `Consumer got no session (run ${run}).`,
+    );
+    return report;
+  } catch (err) {
+    const finishedAt = new Date();
+    const report = {
+      ...base,
+      status: 'error',
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt - startedAt,
+      error: describeError(err),
+    };
+    writeReport(report);
+    void vscode.window.showErrorMessage(`Consumer getSession failed (run ${run}): ${report.error.message}`);
+    return report;
+  }
+}
+
+function activate(context) {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('oauthAnywhereConsumer.getSession', () =>
+      run('getSession', { createIfNone: true }),
+    ),
+    vscode.commands.registerCommand('oauthAnywhereConsumer.getSessionSilent', () =>
+      run('getSessionSilent', { silent: true }),
+    ),
+    vscode.authentication.onDidChangeSessions((e) => {
+      if (e.provider.id !== PROVIDER_ID) return;
+      appendEvent({ at: new Date().toISOString(), provider: e.provider.id });
+    }),
+  );
+}
+
+function deactivate() {}
+
+module.exports = { activate, deactivate };
