@@ -39,6 +39,8 @@ const callbackPath = '/callback';
  */
 export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
   let accepted = false;
+  /** The accepted callback's answer; closing waits for it so the browser gets its page. */
+  let answering: Promise<void> | undefined;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
@@ -60,10 +62,15 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }).finally(finish);
+    closing ??= withDeadline(answering, 2_000)
+      .then(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      )
+      .finally(finish);
     return closing;
   };
 
@@ -82,6 +89,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     if (accepted) return refuse(409, 'This sign-in was already completed. You can close this tab.');
     if (request.method === 'HEAD') return send(response, 200, '');
     accepted = true;
+    answering = new Promise<void>((resolve) => {
+      response.once('finish', resolve);
+      response.once('close', resolve);
+    });
 
     const outcome = await options.onCallback(url.searchParams).catch((error: unknown) => ({
       ok: false as const,
@@ -89,8 +100,8 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     }));
     if (outcome.ok) send(response, 200, options.pages.success(outcome.label));
     else send(response, 400, options.pages.failure(outcome.message));
-    response.on('finish', () => void close());
-    response.on('close', () => void close());
+    await answering;
+    void close();
   }
 
   return {
@@ -100,6 +111,13 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     close,
     allowHost: (authority) => void allowedHosts.add(authority.toLowerCase()),
   };
+}
+
+function withDeadline(promise: Promise<void> | undefined, ms: number): Promise<void> {
+  if (!promise) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function parseRequestUrl(raw: string | undefined): URL | undefined {

@@ -327,13 +327,21 @@ function verifyCodeServer(paths, node, expectedVersion) {
         `dependency's install script did not run; see ${paths.codeServerInstallLog}`,
     );
   }
-  const version = run(node.nodeBin, [paths.codeServerEntry, '--version'], {
-    env: cleanEnv(node.nodeBinDir, { HOME: os.tmpdir() }),
-  }).trim();
-  if (!version.startsWith(expectedVersion)) {
-    throw new Error(`code-server --version printed "${version}", expected ${expectedVersion}`);
+  // A scratch HOME: code-server writes a default config file on any start, --version too.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oauth-anywhere-e2e-version-'));
+  let output;
+  try {
+    output = run(node.nodeBin, [paths.codeServerEntry, '--version'], {
+      env: cleanEnv(node.nodeBinDir, { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') }),
+    });
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
   }
-  return version;
+  const line = output.split('\n').find((l) => l.startsWith(`${expectedVersion} `));
+  if (!line) {
+    throw new Error(`code-server --version printed "${output.trim()}", expected ${expectedVersion}`);
+  }
+  return line.trim();
 }
 
 async function ensureCodeServer(node) {
@@ -343,7 +351,7 @@ async function ensureCodeServer(node) {
   if (stampMatches(paths.codeServerDir, expected) && exists(paths.codeServerEntry)) {
     return { ...paths, version: manifest.version, fresh: false };
   }
-  log(`Provisioning code-server ${manifest.version} (first run takes ~3 minutes)...`);
+  log(`installing code-server ${manifest.version} with Node ${NODE_PACKAGE.version} (npm ci; builds native modules)...`);
   const started = Date.now();
   fs.rmSync(paths.codeServerDir, { recursive: true, force: true });
   fs.mkdirSync(paths.codeServerDir, { recursive: true });
@@ -452,6 +460,11 @@ let provisioned;
 export function provision() {
   provisioned ??= withLock(async () => {
     const started = Date.now();
+    const cs = codeServerPaths();
+    const needsInstall =
+      !stampMatches(cs.codeServerDir, { hash: codeServerManifest().hash, node: NODE_PACKAGE.version }) ||
+      !exists(cs.codeServerEntry);
+    if (needsInstall) log(`Provisioning code-server (first run takes ~3 minutes)...`);
     ensureDebianPackages();
     const node = ensureNode();
     const codeServer = await ensureCodeServer(node);

@@ -39,7 +39,7 @@ after(async () => {
   await idp.close();
 });
 
-async function authorizationUrl() {
+async function authorizationUrl(scope = SCOPE) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
@@ -48,7 +48,7 @@ async function authorizationUrl() {
     client_id: client.client_id,
     response_type: 'code',
     redirect_uri: redirectUri,
-    scope: SCOPE,
+    scope,
     state,
     nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
@@ -57,16 +57,16 @@ async function authorizationUrl() {
   return { url: url.href, verifier, state, nonce };
 }
 
-async function signInWithCode() {
-  const request = await authorizationUrl();
+async function signInWithCode(scope = SCOPE) {
+  const request = await authorizationUrl(scope);
   const { callbackUrl } = await idp.authorize(request.url);
   const params = oauth.validateAuthResponse(as, client, new URL(callbackUrl), request.state);
   const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, request.verifier, insecure);
   return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: request.nonce, requireIdToken: true });
 }
 
-async function startDevice() {
-  const response = await oauth.deviceAuthorizationRequest(as, client, oauth.None(), { scope: SCOPE }, insecure);
+async function startDevice(scope = SCOPE) {
+  const response = await oauth.deviceAuthorizationRequest(as, client, oauth.None(), { scope }, insecure);
   return oauth.processDeviceAuthorizationResponse(as, client, response);
 }
 
@@ -137,6 +137,12 @@ describe('test IdP: authorization code + PKCE', () => {
     assert.ok(new URL(callbackUrl).searchParams.get('code'));
   });
 
+  it('issues no refresh token without offline_access', async () => {
+    const tokens = await signInWithCode('openid profile');
+    assert.equal(tokens.refresh_token, undefined);
+    assert.equal(tokens.scope, 'openid profile');
+  });
+
   it('redirects access_denied when the user denies', async () => {
     const request = await authorizationUrl();
     const { callbackUrl, status } = await idp.authorize(request.url, { decision: 'deny' });
@@ -175,12 +181,13 @@ describe('test IdP: device authorization grant', () => {
     assert.equal(oauth.getValidatedIdTokenClaims(tokens)?.email, DEMO_ACCOUNT.email);
   });
 
-  it('accepts verification_uri_complete', async () => {
-    const device = await startDevice();
+  it('accepts verification_uri_complete, and issues no refresh token without offline_access', async () => {
+    const device = await startDevice('openid email');
     assert.ok(device.verification_uri_complete);
     await idp.approveDevice(device.verification_uri_complete);
     const { tokens } = await pollDevice(device);
     assert.ok(tokens?.access_token);
+    assert.equal(tokens.refresh_token, undefined);
   });
 
   for (const decision of ['deny', 'abort'] as const) {
@@ -209,13 +216,16 @@ describe('test IdP: device authorization grant', () => {
 describe('test IdP: refresh, revocation, introspection', () => {
   it('rotates refresh tokens and rejects the old one afterwards', async () => {
     const first = await signInWithCode();
+    const original = first.refresh_token ?? assert.fail('no refresh token');
+    idp.resetCounters();
     const started = performance.now();
-    const second = await refresh(first.refresh_token ?? assert.fail('no refresh token'));
+    const second = await refresh(original);
     const elapsed = performance.now() - started;
     assert.ok(second.refresh_token);
-    assert.notEqual(second.refresh_token, first.refresh_token);
-    await assert.rejects(refresh(first.refresh_token),
+    assert.notEqual(second.refresh_token, original);
+    await assert.rejects(refresh(original),
       (err: unknown) => err instanceof oauth.ResponseBodyError && err.error === 'invalid_grant');
+    assert.equal(idp.count('refresh'), 2);
     // Replaying a rotated token revokes the whole grant, the new refresh token included.
     assert.equal((await idp.introspect(second.refresh_token)).active, false);
     assert.ok(elapsed < 1000, `refresh took ${elapsed} ms`);

@@ -16,7 +16,7 @@ export interface PageResponse {
   headers: Headers;
   body: string;
   /** Absolute target of a redirect response, if it is one. */
-  location?: string;
+  location?: string | undefined;
 }
 
 export interface RequestOptions {
@@ -62,7 +62,7 @@ export class Browser {
     const response = await fetch(target, {
       method: options.method ?? (options.form ? 'POST' : 'GET'),
       headers,
-      body,
+      body: body ?? null,
       redirect: 'manual',
     });
     for (const line of response.headers.getSetCookie()) this.#storeCookie(target, line);
@@ -88,7 +88,7 @@ export class Browser {
       if (options.stopAt?.(next)) return { response, stoppedAt: next.href };
       // Only 307/308 repeat the method and body; every other redirect becomes a GET.
       const repeat = response.status === 307 || response.status === 308;
-      response = await this.request(next.href, repeat ? options : { headers: options.headers });
+      response = await this.request(next.href, repeat ? options : { ...options.headers && { headers: options.headers } });
     }
     return { response };
   }

@@ -96,12 +96,12 @@ async function control(idp: TestIdp, req: IncomingMessage, res: ServerResponse):
       return send(res, 200, { ok: true });
     case 'POST set': {
       const keys: (keyof IdpSettings)[] = ['accessTokenTtl', 'refreshTokenTtl', 'deviceCodeTtl', 'idTokenTtl', 'deviceInterval'];
+      const valid = (key: keyof IdpSettings, value: unknown) =>
+        (typeof value === 'number' && value >= 0) || (value === null && key === 'deviceInterval');
+      const invalid = keys.find((key) => body[key] !== undefined && !valid(key, body[key]));
+      if (invalid) throw new Error(`${invalid} must be a non-negative number`);
       for (const key of keys) {
-        const value = body[key];
-        if (value === undefined) continue;
-        if (value === null && key === 'deviceInterval') idp.settings.deviceInterval = null;
-        else if (typeof value === 'number' && value >= 0) idp.settings[key] = value;
-        else throw new Error(`${key} must be a non-negative number`);
+        if (body[key] !== undefined) Object.assign(idp.settings, { [key]: body[key] });
       }
       return send(res, 200, { settings: idp.settings });
     }

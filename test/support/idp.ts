@@ -3,7 +3,7 @@
 // slow_down, intervals, short TTLs). Integration tests use it in-process; the e2e tier and the
 // sandbox run it through idp-cli.ts.
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -48,7 +48,7 @@ export interface RequestRecord {
   endpoint: Exclude<IdpEndpoint, 'refresh'> | 'authorization';
   /** Date.now() when the request arrived. */
   at: number;
-  grantType?: string;
+  grantType?: string | undefined;
   /** Set when the answer was injected ('slow_down' or a Fault kind) rather than the provider's. */
   injected?: Fault['kind'] | 'slow_down';
   /** The HTTP status sent, once the answer is finished. */
@@ -65,15 +65,15 @@ export interface IdpSettings {
   deviceInterval: number | null;
 }
 
-export interface TestIdpOptions extends Partial<IdpSettings> {
-  host?: string;
-  port?: number;
-  clientId?: string;
+export type TestIdpOptions = { [K in keyof IdpSettings]?: IdpSettings[K] | undefined } & {
+  host?: string | undefined;
+  port?: number | undefined;
+  clientId?: string | undefined;
   /** oidc-provider's clockTolerance in seconds. 0 by default here so that expiry is exact. */
-  clockTolerance?: number;
+  clockTolerance?: number | undefined;
   /** Answers requests before the IdP does; returns true when it handled one (idp-cli's control API). */
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
-}
+};
 
 export type Decision = 'approve' | 'deny';
 
@@ -102,9 +102,9 @@ export interface TestIdp {
   /** Counts recorded requests; 'refresh' counts refresh_token grants, grantType narrows 'token'. */
   count(endpoint: IdpEndpoint | 'authorization', grantType?: string): number;
   resetCounters(): void;
-  authorize(url: string, options?: { decision?: Decision; deliver?: boolean }): Promise<AuthorizeResult>;
+  authorize(url: string, options?: { decision?: Decision | undefined; deliver?: boolean | undefined }): Promise<AuthorizeResult>;
   /** Takes a user code or a verification_uri_complete. 'abort' uses the device confirmation page's Abort. */
-  approveDevice(userCodeOrUri: string, options?: { decision?: Decision | 'abort' }): Promise<DeviceApprovalResult>;
+  approveDevice(userCodeOrUri: string, options?: { decision?: Decision | 'abort' | undefined }): Promise<DeviceApprovalResult>;
   introspect(token: string): Promise<Record<string, unknown> & { active: boolean }>;
   userinfo(accessToken: string): Promise<{ status: number; body: Record<string, unknown> }>;
   injectSlowDown(n: number): void;
@@ -261,6 +261,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
           client.clientId === resourceServer.id || client.clientId === token.clientId,
       },
       userinfo: { enabled: true },
+      // On by default in oidc-provider 9; a pushed request would skip the offline_access fix-up
+      // below (see askConsentForOfflineAccess), so the IdP does not advertise it.
+      pushedAuthorizationRequests: { enabled: false },
     },
     renderError,
   });
@@ -268,8 +271,11 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   provider.on('device_authorization.success', (_ctx: unknown, body: Record<string, unknown>) => {
     if (settings.deviceInterval !== null) body.interval = settings.deviceInterval;
   });
-  // Koa prints every unhandled error unless someone listens; only real server bugs matter here.
-  provider.on('error', () => {});
+  // Koa prints every error that reaches it unless someone listens, dropped connections included;
+  // only the unexpected ones are worth a line.
+  provider.on('error', (err: { expose?: boolean; code?: string }) => {
+    if (!err.expose && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') console.error('test IdP error:', err);
+  });
   provider.on('server_error', (_ctx: unknown, err: unknown) => console.error('test IdP server_error:', err));
 
   const paths = new Map<string, RequestRecord['endpoint']>([
@@ -332,8 +338,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       return sendJson(res, 400, { error: 'slow_down', error_description: 'injected by the test IdP' });
     }
 
-    const faultEndpoint: IdpEndpoint = record.grantType === 'refresh_token' ? 'refresh' : endpoint as IdpEndpoint;
-    const fault = endpoint === 'authorization' ? undefined : takeFault(faultEndpoint);
+    const fault = endpoint === 'authorization'
+      ? undefined
+      : takeFault(record.grantType === 'refresh_token' ? 'refresh' : endpoint);
     if (!fault) return passToProvider(forward, res);
     record.injected = fault.kind;
     return applyFault(fault, forward, res, passToProvider, closing.signal);

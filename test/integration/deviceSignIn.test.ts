@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { OAuthClient } from '../../src/oauth/client.js';
+import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
+import { OAuthError } from '../../src/oauth/errors.js';
+import { frozenClock, virtualClock } from '../support/clocks.js';
+import { DEVICE_CODE_GRANT, startTestIdp, type TestIdp } from '../support/idp.js';
+
+const scopes = ['openid', 'profile', 'email', 'offline_access'];
+
+describe('device sign-in (RFC 8628) against oidc-provider', () => {
+  let idp: TestIdp;
+  let client: OAuthClient;
+
+  before(async () => {
+    idp = await startTestIdp({ deviceInterval: 0.05 });
+    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes });
+  });
+  after(() => idp.close());
+  beforeEach(() => {
+    idp.settings.deviceInterval = 0.05;
+    idp.settings.deviceCodeTtl = 600;
+    idp.resetCounters();
+  });
+
+  const polls = () => idp.count('token', DEVICE_CODE_GRANT);
+
+  it('hands the code to the prompt before polling and signs in once the user approves', async () => {
+    let prompt: DeviceCodePrompt | undefined;
+    let pollsAtPrompt = -1;
+    const result = await signInWithDeviceGrant(client, {
+      scopes,
+      onPrompt: (shown) => {
+        prompt = shown;
+        pollsAtPrompt = polls();
+        void idp.approveDevice(shown.userCode, { decision: 'approve' });
+      },
+    });
+    assert.equal(pollsAtPrompt, 0);
+    assert.ok(prompt);
+    assert.match(prompt.userCode, /\S{4,}/);
+    assert.ok(prompt.verificationUri.startsWith(idp.issuer.replace(/\/$/, '')));
+    assert.ok(prompt.verificationUriComplete?.includes('user_code='));
+    assert.equal(prompt.issuer, new URL(idp.issuer).href);
+    assert.equal(prompt.clientId, idp.clientId);
+    assert.equal(result.identity.label, 'demo');
+    assert.ok(result.tokens.refreshToken, 'offline_access yields a refresh token');
+    assert.equal((await idp.userinfo(result.tokens.accessToken)).status, 200);
+  });
+
+  it('reports access_denied as "denied"', async () => {
+    const error = await signInWithDeviceGrant(client, {
+      scopes,
+      onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'deny' }),
+    }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof OAuthError);
+    assert.equal(error.kind, 'denied');
+  });
+
+  it('adds 5 s to the interval on every slow_down and never polls early (injected time)', async () => {
+    idp.settings.deviceInterval = 2;
+    idp.injectSlowDown(2);
+    const clock = virtualClock();
+    let approve: (() => void) | undefined;
+    const done = signInWithDeviceGrant(client, {
+      scopes,
+      clock,
+      onPrompt: (shown) => (approve = () => void idp.approveDevice(shown.userCode, { decision: 'approve' })),
+    });
+    // Approve only after both slow_downs were answered, so the sequence is fixed.
+    while (idp.requests.filter((request) => request.injected === 'slow_down').length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    approve!();
+    const result = await done;
+    assert.equal(result.identity.label, 'demo');
+    assert.deepEqual(clock.sleeps.slice(0, 3), [2_000, 7_000, 12_000]);
+    assert.ok(clock.sleeps.slice(2).every((ms) => ms === 12_000), `after two slow_downs every wait is 12 s: ${clock.sleeps.join(',')}`);
+    assert.equal(polls(), clock.sleeps.length, 'one poll per wait');
+  });
+
+  it('polls every 5 s when the IdP sends no interval', async () => {
+    idp.settings.deviceInterval = null;
+    const clock = virtualClock();
+    const result = await signInWithDeviceGrant(client, {
+      scopes,
+      clock,
+      onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'approve' }),
+    });
+    assert.equal(result.identity.label, 'demo');
+    assert.ok(clock.sleeps.length >= 1);
+    assert.ok(clock.sleeps.every((ms) => ms === 5_000), clock.sleeps.join(','));
+  });
+
+  it('maps the IdP\'s expired_token to "expired"', async () => {
+    idp.settings.deviceCodeTtl = 1;
+    // Our clock stands still, so only the IdP can declare the code expired.
+    const error = await signInWithDeviceGrant(client, { scopes, clock: frozenClock(100), onPrompt: () => undefined }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof OAuthError);
+    assert.equal(error.kind, 'expired');
+    assert.ok(idp.requests.some((request) => request.grantType === DEVICE_CODE_GRANT && request.status === 400));
+  });
+
+  it('stops at expires_in by its own clock, without waiting past it', async () => {
+    idp.settings.deviceInterval = 5;
+    idp.settings.deviceCodeTtl = 22;
+    const clock = virtualClock();
+    const error = await signInWithDeviceGrant(client, { scopes, clock, onPrompt: () => undefined }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof OAuthError);
+    assert.equal(error.kind, 'expired');
+    assert.deepEqual(clock.sleeps, [5_000, 5_000, 5_000, 5_000], 'four polls fit in 22 s; a fifth would be after expiry');
+  });
+
+  it('stops polling at once on abort', async () => {
+    const controller = new AbortController();
+    const error = await signInWithDeviceGrant(client, {
+      scopes,
+      signal: controller.signal,
+      onPrompt: () => setTimeout(() => controller.abort(), 120),
+    }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof OAuthError);
+    assert.equal(error.kind, 'cancelled');
+    const pollsAtAbort = polls();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(polls(), pollsAtAbort, 'no poll after abort');
+  });
+});
