@@ -225,7 +225,8 @@ export class OAuthClient {
     const overrides = definedEndpoints(this.config.endpoints);
     if (overrides[manualEndpointsMark] && (overrides.authorization_endpoint || overrides.device_authorization_endpoint)) {
       this.logger.info(`Using the configured endpoints for ${this.issuer.href}; discovery skipped.`);
-      return { issuer: this.issuer.href, ...overrides };
+      // As typed: the ID token's `iss` is compared with it character for character.
+      return { issuer: this.config.issuer.trim(), ...overrides };
     }
     const discovered = await this.discoverWith('oidc').catch(async (error: unknown) => {
       if (!(error instanceof OAuthError) || error.details.status !== 404) throw error;
