@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +8,7 @@ import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 
-const pages = loadCallbackPages(new URL('../../media', import.meta.url).pathname);
+const pages = loadCallbackPages(join(__dirname, '../../media'));
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
 /** True when nothing listens on the port any more. */

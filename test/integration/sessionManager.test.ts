@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SessionManager, type AuthSessionChanges, type SignInRunner } from '../../src/auth/sessionManager.js';
@@ -13,7 +14,7 @@ import { createSharedSecrets, type MemorySecretStorage, type SharedSecrets } fro
 import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
-const pages = loadCallbackPages(new URL('../../media', import.meta.url).pathname);
+const pages = loadCallbackPages(join(__dirname, '../../media'));
 const hour = 3_600_000;
 
 /** Wall-clock sleeps (the lease needs real time to settle) with a "now" the test can move ahead. */

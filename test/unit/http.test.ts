@@ -171,9 +171,8 @@ describe('boundedFetch', () => {
     assert.equal(error, reason);
   });
 
-  test('an already aborted signal never reaches the server', async () => {
-    const error = await failure(fetchWith()(`${base}/ok`, { signal: AbortSignal.abort() }), 'cancelled');
-    assert.ok(error);
+  test('an already aborted signal is a cancellation', async () => {
+    await failure(fetchWith()(`${base}/ok`, { signal: AbortSignal.abort() }), 'cancelled');
   });
 
   describe('never puts the query string in a message', () => {
@@ -186,7 +185,7 @@ describe('boundedFetch', () => {
       test(name, async () => {
         const error = await failure(fetchWith(timeoutMs)(await url(), {}), kind);
         assert.ok(!error.message.includes('SplxlOBeZQQYbYS6WxSbIA'), error.message);
-        assert.ok(!error.message.includes('?'), error.message);
+        assert.ok(!/code=|state=|af0ifjsldkj/.test(error.message), error.message);
       });
     }
 
