@@ -43,6 +43,8 @@ export class OAuthClient {
   private readonly clock: Clock;
   private readonly fetch: ReturnType<typeof boundedFetch>;
   private metadataPromise: Promise<oauth.AuthorizationServer> | undefined;
+  /** The IdP's signing keys, fetched once and refetched by oauth4webapi when a new key id appears. */
+  private readonly jwks: oauth.JWKSCacheInput = {};
 
   constructor(
     readonly config: ProviderConfig,
@@ -218,7 +220,7 @@ export class OAuthClient {
 
   private async verifySignature(as: oauth.AuthorizationServer, response: Response, signal?: AbortSignal): Promise<void> {
     if (!as.jwks_uri) throw new OAuthError('misconfigured', `${this.issuer.href} publishes no jwks_uri, so the ID token's signature cannot be checked. Set oauthAnywhere.endpoints.jwks_uri.`);
-    await oauth.validateApplicationLevelSignature(as, response, this.requestOptions(signal));
+    await oauth.validateApplicationLevelSignature(as, response, { ...this.requestOptions(signal), [oauth.jwksCache]: this.jwks });
   }
 
   private async discover(): Promise<oauth.AuthorizationServer> {

@@ -237,14 +237,34 @@ export async function waitForWorkbenchReady(page, { timeoutMs = 60_000 } = {}) {
  * Runs a command by its palette title: F1, type, wait for the matching row, Enter.
  * `title` is what the palette shows, e.g. 'OAuth Anywhere Consumer: Get Session (create if none)'.
  */
-export async function runCommand(page, title, { timeoutMs = 20_000 } = {}) {
+export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
   const input = page.locator(SELECTORS.quickInputBox);
-  await page.locator(SELECTORS.workbench).first().click({ position: { x: 640, y: 300 }, timeout: timeoutMs }).catch(() => {});
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(`>${title}`);
   const row = page.locator(SELECTORS.quickInputRows).filter({ hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  if (!(await input.isVisible())) {
+    // Keyboard focus into the workbench (the empty editor area; clicking it opens nothing).
+    await page.locator('.part.editor').first().click({ timeout: 5000 }).catch(() => {});
+  }
+  // The palette lists the commands known when it opens; an extension whose contributions arrive
+  // later (remote extension host still starting) shows up on the next open: retry until found.
+  for (let attempt = 1; ; attempt++) {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+    }
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ state: 'visible', timeout: Math.min(3000, Math.max(1, deadline - Date.now())) });
+      break;
+    } catch (err) {
+      if (Date.now() >= deadline) {
+        throw new Error(`command "${title}" not found in the command palette after ${attempt} tries (${timeoutMs} ms)`);
+      }
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+      await page.waitForTimeout(500);
+    }
+  }
   // Enter runs the first (focused) row; make sure it is the one we mean.
   const first = page.locator(SELECTORS.quickInputRows).first();
   const firstLabel = (await first.getAttribute('aria-label')) ?? (await first.textContent()) ?? '';

@@ -34,6 +34,7 @@ export const DEFAULT_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
   'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'git.enabled': false,
   'npm.autoDetect': 'off',
   'typescript.tsserver.enable': false,

@@ -5,6 +5,9 @@ import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/de
 import { OAuthError } from '../../src/oauth/errors.js';
 import { frozenClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type TestIdp } from '../support/idp.js';
+import { captureLogger } from '../support/logs.js';
+
+const logger = captureLogger();
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
@@ -14,7 +17,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
 
   before(async () => {
     idp = await startTestIdp({ deviceInterval: 0.05 });
-    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes });
+    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
   });
   after(() => idp.close());
   beforeEach(() => {
@@ -29,6 +32,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     let prompt: DeviceCodePrompt | undefined;
     let pollsAtPrompt = -1;
     const result = await signInWithDeviceGrant(client, {
+      logger,
       scopes,
       onPrompt: (shown) => {
         prompt = shown;
@@ -50,6 +54,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
 
   it('reports access_denied as "denied"', async () => {
     const error = await signInWithDeviceGrant(client, {
+      logger,
       scopes,
       onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'deny' }),
     }).catch((caught: unknown) => caught);
@@ -63,6 +68,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     const clock = virtualClock();
     let approve: (() => void) | undefined;
     const done = signInWithDeviceGrant(client, {
+      logger,
       scopes,
       clock,
       onPrompt: (shown) => (approve = () => void idp.approveDevice(shown.userCode, { decision: 'approve' })),
@@ -81,6 +87,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     idp.settings.deviceInterval = null;
     const clock = virtualClock();
     const result = await signInWithDeviceGrant(client, {
+      logger,
       scopes,
       clock,
       onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'approve' }),
@@ -93,7 +100,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
   it('maps the IdP\'s expired_token to "expired"', async () => {
     idp.settings.deviceCodeTtl = 1;
     // Our clock stands still, so only the IdP can declare the code expired.
-    const error = await signInWithDeviceGrant(client, { scopes, clock: frozenClock(100), onPrompt: () => undefined }).catch((caught: unknown) => caught);
+    const error = await signInWithDeviceGrant(client, { logger, scopes, clock: frozenClock(100), onPrompt: () => undefined }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'expired');
     assert.ok(idp.requests.some((request) => request.grantType === DEVICE_CODE_GRANT && request.status === 400));
@@ -103,7 +110,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     idp.settings.deviceInterval = 5;
     idp.settings.deviceCodeTtl = 22;
     const clock = virtualClock();
-    const error = await signInWithDeviceGrant(client, { scopes, clock, onPrompt: () => undefined }).catch((caught: unknown) => caught);
+    const error = await signInWithDeviceGrant(client, { logger, scopes, clock, onPrompt: () => undefined }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'expired');
     assert.deepEqual(clock.sleeps, [5_000, 5_000, 5_000, 5_000], 'four polls fit in 22 s; a fifth would be after expiry');
@@ -112,6 +119,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
   it('stops polling at once on abort', async () => {
     const controller = new AbortController();
     const error = await signInWithDeviceGrant(client, {
+      logger,
       scopes,
       signal: controller.signal,
       onPrompt: () => setTimeout(() => controller.abort(), 120),

@@ -7,6 +7,9 @@ import { OAuthClient } from '../../src/oauth/client.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { captureLogger } from '../support/logs.js';
+
+const logger = captureLogger();
 
 const pages = loadCallbackPages(join(__dirname, '../../media'));
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
@@ -33,7 +36,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
 
   before(async () => {
     idp = await startTestIdp();
-    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes });
+    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
   });
   after(() => idp.close());
 
@@ -41,6 +44,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
     let browser: Awaited<ReturnType<TestIdp['authorize']>> | undefined;
     let authorizeUrl = '';
     const result = await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       openBrowser: async (url) => {
@@ -71,6 +75,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
   it('reports a denial at the IdP as "denied" and shows a failure page', async () => {
     let browser: Awaited<ReturnType<TestIdp['authorize']>> | undefined;
     const error = await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       openBrowser: async (url) => {
@@ -87,6 +92,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
 
   it('ignores a callback with the wrong state and still completes with the real one', async () => {
     const result = await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       openBrowser: async (url) => {
@@ -105,6 +111,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
   it('refuses an authorization response from another issuer (RFC 9207 iss)', async () => {
     let page: Response | undefined;
     const error = await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       openBrowser: async (url) => {
@@ -128,6 +135,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
     const controller = new AbortController();
     let port = 0;
     const pending = signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       signal: controller.signal,
@@ -147,6 +155,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
   it('times out when the browser never comes back, and closes the port', async () => {
     let port = 0;
     const error = await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       timeoutMs: 100,
@@ -169,6 +178,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
   it('sends login_hint when an account is named', async () => {
     let authorizeUrl = '';
     await signInWithLoopback(client, {
+      logger,
       scopes,
       pages,
       loginHint: 'demo',

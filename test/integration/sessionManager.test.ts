@@ -9,7 +9,8 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
-import type { Clock, Logger } from '../../src/oauth/types.js';
+import type { Clock } from '../../src/oauth/types.js';
+import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type MemorySecretStorage, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
 
@@ -25,11 +26,6 @@ function movableClock(): Clock & { advance(ms: number): void } {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     advance: (ms) => void (offset += ms),
   };
-}
-
-function captureLogger(lines: string[]): Logger {
-  const log = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 /**

@@ -5,6 +5,9 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { captureLogger } from '../support/logs.js';
+
+const logger = captureLogger();
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
@@ -19,11 +22,11 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
   beforeEach(() => {
     idp.clearFaults();
     idp.resetCounters();
-    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes });
+    client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
   });
 
   const signIn = (): Promise<SignInResult> =>
-    signInWithDeviceGrant(client, { scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    signInWithDeviceGrant(client, { logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
 
   it('refreshes with rotation: new tokens, and the old refresh token is rejected afterwards', async () => {
     const { tokens } = await signIn();
@@ -98,7 +101,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
         userinfo_endpoint: metadata.userinfo_endpoint,
       },
     });
-    const result = await signInWithDeviceGrant(manual, { scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    const result = await signInWithDeviceGrant(manual, { logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
     assert.equal(result.identity.label, 'demo');
     assert.equal(idp.count('discovery'), 0);
   });

@@ -109,8 +109,8 @@ async function run(command, options) {
     writeReport(report);
     void vscode.window.showInformationMessage(
       session
-        ? `Consumer got a session for ${session.account.label} (run ${run}).`
-        : `Consumer got no session (run ${run}).`,
+        ? `Consumer ${command}: session for ${session.account.label} (run ${run}).`
+        : `Consumer ${command}: no session (run ${run}).`,
     );
     return report;
   } catch (err) {
@@ -123,7 +123,7 @@ async function run(command, options) {
       error: describeError(err),
     };
     writeReport(report);
-    void vscode.window.showErrorMessage(`Consumer getSession failed (run ${run}): ${report.error.message}`);
+    void vscode.window.showErrorMessage(`Consumer ${command} failed (run ${run}): ${report.error.message}`);
     return report;
   }
 }
