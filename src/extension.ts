@@ -46,7 +46,22 @@ export function activate(context: vscode.ExtensionContext): void {
       if (event.affectsConfiguration(settingsSection)) void provider.reconfigure();
     }),
   );
+  offerSignInWhenConfigured(settingsReader, logger);
   logger.info(`OAuth Anywhere ${context.extension.packageJSON.version as string} activated (${vscode.env.remoteName ?? 'local'}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI).`);
 }
 
 export function deactivate(): void {}
+
+/**
+ * Puts "Sign in with OAuth Anywhere" in the Accounts menu once a provider is configured, even when no
+ * other extension has asked for a session yet. Deferred, so activation itself still does no I/O.
+ */
+function offerSignInWhenConfigured(settings: () => vscode.WorkspaceConfiguration, logger: { warn(message: string): void }): void {
+  const result = readSettings((key) => settings().get(key));
+  if (!result.ok) return;
+  setTimeout(() => {
+    vscode.authentication.getSession(providerId, result.settings.provider.scopes, { createIfNone: false }).then(undefined, (error: unknown) => {
+      logger.warn(`Could not check for an existing session: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }, 0);
+}

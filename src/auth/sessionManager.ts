@@ -186,7 +186,7 @@ export class SessionManager {
         try {
           return await this.refreshHoldingLease(sessionId);
         } finally {
-          await this.lease.release();
+          await this.lease.release(sessionId);
         }
       }
       if (this.clock.now() > giveUpAt) throw new OAuthError('timeout', 'Another VS Code window has been refreshing this session for too long. Try again, or sign out and in.');

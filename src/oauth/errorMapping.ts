@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { OAuthError } from './errors.js';
+import { redactSecretShapes } from './redact.js';
 
 /**
  * Turns whatever oauth4webapi or fetch threw into an OAuthError whose message says what failed and
@@ -16,14 +17,7 @@ export function toOAuthError(error: unknown, action: string): OAuthError {
     });
   }
 
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    const challenge = error.cause[0];
-    const code = challenge?.parameters.error;
-    if (error.status === 401 || code === 'invalid_token') {
-      return new OAuthError('invalid_grant', `The identity provider no longer accepts this session's token while ${action}. Sign in again.`, { status: error.status, oauthError: code });
-    }
-    return new OAuthError('idp_error', `The identity provider refused the request while ${action} (HTTP ${error.status}${code ? `, ${code}` : ''}).`, { status: error.status, oauthError: code });
-  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return fromChallenge(error, action);
 
   if (error instanceof oauth.OperationProcessingError) return fromProcessingError(error, action);
 
@@ -57,6 +51,25 @@ export function fromOAuthErrorCode(
     default:
       return new OAuthError('idp_error', `The identity provider returned "${clip(code, 64)}" while ${action}.${said}`, { ...extra, oauthError: code });
   }
+}
+
+/**
+ * Only a Bearer/DPoP challenge about the token means the session is gone; a Basic challenge or
+ * invalid_client (RFC 6749 5.2) is about the client's registration, and dropping the session would
+ * not help.
+ */
+function fromChallenge(error: oauth.WWWAuthenticateChallengeError, action: string): OAuthError {
+  const challenge = error.cause[0];
+  const scheme = challenge?.scheme.toLowerCase();
+  const code = challenge?.parameters.error;
+  const extra = { status: error.status, oauthError: code };
+  if (code === 'invalid_client' || scheme === 'basic') {
+    return new OAuthError('misconfigured', `The identity provider refused the client while ${action}${code ? ` (${code})` : ''}. Check the client id and that it is registered as a public client.`, extra);
+  }
+  if ((scheme === 'bearer' || scheme === 'dpop') && (code === 'invalid_token' || (error.status === 401 && !code))) {
+    return new OAuthError('invalid_grant', `The identity provider no longer accepts this session's token while ${action}. Sign in again.`, extra);
+  }
+  return new OAuthError('idp_error', `The identity provider refused the request while ${action} (HTTP ${error.status}${code ? `, ${clip(code, 64)}` : ''}).`, extra);
 }
 
 function fromProcessingError(error: oauth.OperationProcessingError, action: string): OAuthError {
@@ -94,8 +107,8 @@ function retryAfterSeconds(header: string | null | undefined): number | undefine
   return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
 }
 
-/** IdP-supplied text goes into messages; keep it short and single-line. */
+/** IdP-supplied text goes into messages: short, single-line, and without anything token-shaped. */
 function clip(text: string, max = 200): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = redactSecretShapes(text).replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }

@@ -9,7 +9,8 @@ const fieldPattern = new RegExp(`(["']?\\b(?:${secretFields.join('|')})["']?\\s*
 const jwtPattern = /\beyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 /** `code` and `token` are secrets as query or form parameters; elsewhere they are ordinary words. */
 const parameterPattern = /([?&](?:code|token)=)[^&\s#"']+/g;
-const bearerPattern = /\b(Bearer\s+)[\w.~+/-]+=*/gi;
+/** An RFC 6750 credential: long enough that "a bearer token" in prose is left alone. */
+const bearerPattern = /\b(Bearer\s+)[\w.~+/-]{16,}=*/gi;
 
 /**
  * Removes secrets from text before it reaches a log, a message or a report: every value registered
@@ -27,8 +28,13 @@ export class Redactor {
   redact(text: string): string {
     let result = text;
     for (const secret of this.secrets) if (result.includes(secret)) result = result.split(secret).join(placeholder);
-    return result.replace(jwtPattern, placeholder).replace(bearerPattern, `$1${placeholder}`).replace(parameterPattern, `$1${placeholder}`).replace(fieldPattern, `$1${placeholder}`);
+    return redactSecretShapes(result);
   }
+}
+
+/** Removes what looks like a secret (JWTs, bearer tokens, secret-named fields) from any text. */
+export function redactSecretShapes(text: string): string {
+  return text.replace(jwtPattern, placeholder).replace(bearerPattern, `$1${placeholder}`).replace(parameterPattern, `$1${placeholder}`).replace(fieldPattern, `$1${placeholder}`);
 }
 
 export function redactingLogger(sink: Logger, redactor: Redactor): Logger {

@@ -252,10 +252,16 @@ export async function startCodeServer(options) {
     killGroup(child.pid, 'SIGKILL');
     liveGroups.delete(child.pid);
     if (ownScratch && !options.keepScratch) {
-      // Keep the log next to the artifacts when it lives in the scratch folder.
-      fs.rmSync(path.join(scratchDir, 'home'), { recursive: true, force: true });
-      fs.rmSync(path.join(scratchDir, 'tmp'), { recursive: true, force: true });
-      fs.rmSync(path.join(scratchDir, 'runtime'), { recursive: true, force: true });
+      if (path.dirname(logFile) === scratchDir) {
+        // The log lives in the scratch folder: keep it, drop the rest.
+        for (const entry of fs.readdirSync(scratchDir)) {
+          if (entry !== path.basename(logFile)) {
+            fs.rmSync(path.join(scratchDir, entry), { recursive: true, force: true, maxRetries: 3 });
+          }
+        }
+      } else {
+        fs.rmSync(scratchDir, { recursive: true, force: true, maxRetries: 3 });
+      }
     }
   };
 

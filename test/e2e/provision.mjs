@@ -448,6 +448,19 @@ function ensurePlaywrightCore() {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Removes entries of dir not modified for maxAgeMs (scratch folders of crashed runs). */
+function pruneOld(dir, maxAgeMs) {
+  const now = Date.now();
+  for (const entry of fs.readdirSync(dir)) {
+    const full = path.join(dir, entry);
+    try {
+      if (now - fs.statSync(full).mtimeMs > maxAgeMs) fs.rmSync(full, { recursive: true, force: true });
+    } catch {
+      // raced with another run: ignore
+    }
+  }
+}
+
 let provisioned;
 
 /**
@@ -471,6 +484,7 @@ export function provision() {
     const playwright = ensurePlaywrightCore();
     fs.mkdirSync(ARTIFACTS_ROOT, { recursive: true });
     fs.mkdirSync(TMP_ROOT, { recursive: true });
+    pruneOld(TMP_ROOT, 24 * 3600_000);
     const durationMs = Date.now() - started;
     if (node.fresh || codeServer.fresh || playwright.fresh) log(`provisioned in ${seconds(durationMs)}`);
     return {

@@ -5,6 +5,8 @@ import { realClock } from '../../src/oauth/clock.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 
 const leaseKey = 'oauth-anywhere.sessions:https://idp.example.test/|vscode-native.refresh-lease';
+/** Each session's lease lives under its own key. */
+const s1Key = `${leaseKey}:s1`;
 // settleMs only has to outlast one round trip of the in-memory storage (a few event-loop turns).
 const quick: LeaseTiming = { settleMs: 20, leaseMs: 60_000 };
 
@@ -34,7 +36,7 @@ describe('RefreshLease', () => {
       const order = leases.map((_, index) => leases[(index + round) % leases.length]!);
       const results = await Promise.all(order.map((lease) => lease.tryAcquire('s1')));
       assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results.join(', ')}`);
-      await order[results.indexOf(true)]!.release();
+      await order[results.indexOf(true)]!.release('s1');
     }
   });
 
@@ -51,15 +53,15 @@ describe('RefreshLease', () => {
     const [a, b] = leases;
     assert.equal(await a!.tryAcquire('s1'), true);
     assert.equal(await b!.tryAcquire('s1'), false);
-    await a!.release();
-    assert.equal(backing.has(leaseKey), false);
+    await a!.release('s1');
+    assert.equal(backing.has(s1Key), false);
     assert.equal(await b!.tryAcquire('s1'), true);
   });
 
   test('release by a window that does not hold the lease leaves it in place', async () => {
     const [a, b] = windows(2).leases;
     assert.equal(await a!.tryAcquire('s1'), true);
-    await b!.release();
+    await b!.release('s1');
     assert.equal(await b!.tryAcquire('s1'), false);
   });
 
@@ -73,15 +75,15 @@ describe('RefreshLease', () => {
     assert.equal(await b!.heldByOther('s1'), false);
     assert.equal(await b!.tryAcquire('s1'), true);
     // The crashed window coming back must not free the new holder's lease.
-    await a!.release();
+    await a!.release('s1');
     assert.equal(await a!.tryAcquire('s1'), false);
   });
 
   test('an unreadable lease record protects nothing and is replaced', async () => {
     const { leases, backing } = windows(1);
-    backing.set(leaseKey, '{not json');
+    backing.set(s1Key, '{not json');
     assert.equal(await leases[0]!.tryAcquire('s1'), true);
-    assert.equal((JSON.parse(backing.get(leaseKey)!) as { owner: string }).owner, leases[0]!.owner);
+    assert.equal((JSON.parse(backing.get(s1Key)!) as { owner: string }).owner, leases[0]!.owner);
   });
 
   test('acquiring the lease for another session does not free a session still being refreshed', async () => {
