@@ -58,14 +58,23 @@ async function signInWithBrowser(deps: SignInDependencies, request: SignInReques
     signal: controller.signal,
     logger: deps.logger,
     openBrowser: (url) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url, true))),
-    forwardRedirect: choice.forwardLoopback ? forwardThroughVsCode : undefined,
+    forwardRedirect: choice.forwardLoopback ? (uri) => forwardThroughVsCode(uri, deps.logger) : undefined,
   });
   return deps.prompts.withBrowserWait(deps.client.issuer.host, offerCode, controller, task);
 }
 
-/** In a remote, the browser reaches the callback server through VS Code's port forwarding. */
-async function forwardThroughVsCode(localRedirectUri: string): Promise<string> {
-  const external = await vscode.env.asExternalUri(vscode.Uri.parse(localRedirectUri, true));
+/**
+ * In a remote, the browser reaches the callback server through VS Code's port forwarding. A forward
+ * that moves the path (code-server's `/proxy/PORT/`) yields a redirect URI no identity provider can
+ * have registered, so then the direct one is kept: it works whenever the browser shares the machine.
+ */
+async function forwardThroughVsCode(localRedirectUri: string, logger: Logger): Promise<string> {
+  const local = vscode.Uri.parse(localRedirectUri, true);
+  const external = await vscode.env.asExternalUri(local);
+  if (external.path !== local.path) {
+    logger.info(`Port forwarding would move the callback to ${external.scheme}://${external.authority}${external.path}; keeping ${localRedirectUri}.`);
+    return localRedirectUri;
+  }
   return external.toString(true);
 }
 

@@ -41,7 +41,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 const contextArtifacts = new WeakMap();
 const screenshotCounters = new Map();
 // Profile dirs of browsers that are still open: their processes are killed on exit.
-const openProfiles = new Set();
+const openProfiles = new Map(); // profile dir -> created by us
 let exitHandlerInstalled = false;
 
 let playwrightPromise;
@@ -94,7 +94,16 @@ function installExitHandler() {
   exitHandlerInstalled = true;
   // Playwright kills its browsers on exit too; this also covers a close() that timed out.
   process.on('exit', () => {
-    for (const dir of openProfiles) killChromium(dir);
+    for (const [dir, owned] of openProfiles) {
+      killChromium(dir);
+      if (owned) {
+        try {
+          fs.rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // a dying Chromium may still write there: .cache/e2e/tmp is pruned later anyway
+        }
+      }
+    }
   });
 }
 
@@ -142,7 +151,7 @@ export async function launchChromium({
     fs.mkdirSync(TMP_ROOT, { recursive: true });
     profileDir = fs.mkdtempSync(path.join(TMP_ROOT, 'chromium-'));
   }
-  openProfiles.add(profileDir);
+  openProfiles.set(profileDir, ownProfile);
   let context;
   try {
     context = await chromium.launchPersistentContext(profileDir, {
@@ -236,6 +245,7 @@ export async function waitForWorkbenchReady(page, { timeoutMs = 60_000 } = {}) {
 /**
  * Runs a command by its palette title: F1, type, wait for the matching row, Enter.
  * `title` is what the palette shows, e.g. 'OAuth Anywhere Consumer: Get Session (create if none)'.
+ * Returns { attempts }: how often the palette had to be opened until the command was listed.
  */
 export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
   const input = page.locator(SELECTORS.quickInputBox);
@@ -247,7 +257,9 @@ export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
   }
   // The palette lists the commands known when it opens; an extension whose contributions arrive
   // later (remote extension host still starting) shows up on the next open: retry until found.
-  for (let attempt = 1; ; attempt++) {
+  let attempts = 0;
+  for (;;) {
+    attempts++;
     if (!(await input.isVisible())) {
       await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
@@ -258,7 +270,7 @@ export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
       break;
     } catch (err) {
       if (Date.now() >= deadline) {
-        throw new Error(`command "${title}" not found in the command palette after ${attempt} tries (${timeoutMs} ms)`);
+        throw new Error(`command "${title}" not found in the command palette after ${attempts} tries (${timeoutMs} ms)`);
       }
       await page.keyboard.press('Escape');
       await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
@@ -274,6 +286,7 @@ export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
     await page.keyboard.press('Enter');
   }
   await input.waitFor({ state: 'hidden', timeout: timeoutMs });
+  return { attempts };
 }
 
 /** Clicks the Accounts entry of the activity bar; resolves when its menu is shown. */

@@ -102,15 +102,38 @@ function megabytes(bytes) {
   return bytes === undefined ? '?' : `${Math.round(bytes / 1e6)} MB`;
 }
 
+// Variables an outer `npm run` / `npx` sets that must not reach a nested npm or code-server: they
+// carry the outer Node 20 (user agent, node-gyp, nodedir), the outer project's prefix and package,
+// or switch scripts off. Other npm_config_* (registry, cache, proxy, cafile) are kept.
+const NPM_RUN_ENV = new Set([
+  'npm_config_user_agent',
+  'npm_config_local_prefix',
+  'npm_config_global_prefix',
+  'npm_config_prefix',
+  'npm_config_node_gyp',
+  'npm_config_nodedir',
+  'npm_config_npm_version',
+  'npm_config_ignore_scripts',
+  'npm_config_dry_run',
+  'npm_config_workspace',
+  'npm_config_workspaces',
+  'npm_execpath',
+  'npm_node_execpath',
+  'npm_command',
+  'INIT_CWD',
+  'NODE_OPTIONS',
+]);
+
 /**
- * Environment for child npm/node processes: no npm_* variables inherited from an outer
- * `npm run` (they would leak the outer Node 20 user agent and prefixes into the install),
- * no NODE_OPTIONS, and the given Node first on PATH.
+ * Environment for child npm/node processes: without what an outer `npm run` injected (see
+ * NPM_RUN_ENV, plus npm_lifecycle_* and npm_package_*), with the given Node first on PATH.
  */
 export function cleanEnv(nodeBinDir, extra = {}) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'NODE_OPTIONS' || key === 'INIT_CWD') continue;
+    const lower = key.toLowerCase();
+    if (NPM_RUN_ENV.has(key) || NPM_RUN_ENV.has(lower)) continue;
+    if (lower.startsWith('npm_lifecycle_') || lower.startsWith('npm_package_')) continue;
     env[key] = value;
   }
   if (nodeBinDir) env.PATH = [nodeBinDir, env.PATH].filter(Boolean).join(path.delimiter);
@@ -386,7 +409,14 @@ async function ensureCodeServer(node) {
       process.kill(-child.pid, 'SIGKILL');
     } catch {}
   };
+  // npm runs in its own process group (so that a timeout kills its whole tree): it does not
+  // see a Ctrl+C to this process, so pass signals on by killing the group, then exit.
+  const onSignal = (signal) => {
+    onExit();
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 1));
+  };
   process.on('exit', onExit);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, onSignal);
   const code = await new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (c, signal) => resolve(c ?? signal));
@@ -394,6 +424,7 @@ async function ensureCodeServer(node) {
     clearInterval(ticker);
     clearTimeout(killer);
     process.off('exit', onExit);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(s, onSignal);
     fs.closeSync(logStream);
   });
   if (code !== 0) {
@@ -522,7 +553,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     log(
       `ready in ${seconds(result.durationMs)}: code-server ${result.codeServerVersion} ` +
         `(${megabytes(sizes.codeServer)}), Node ${NODE_PACKAGE.version} (${megabytes(sizes.node24)}), ` +
-        `playwright-core from ${result.playwrightCoreSource}; .cache/e2e total ${megabytes(sizes.cacheTotal)}`,
+        `playwright-core from ${result.playwrightCoreSource}; ${path.relative(REPO_ROOT, CACHE_DIR) || CACHE_DIR} total ${megabytes(sizes.cacheTotal)}`,
     );
     if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ ...result, sizes }, null, 2) + '\n');
   } catch (err) {

@@ -99,7 +99,9 @@ async function main() {
 
     // The command palette runs the consumer's command (activating the consumer).
     t = Date.now();
-    await runCommand(page, GET_SESSION);
+    const { attempts } = await runCommand(page, GET_SESSION);
+    timings.paletteAttempts = attempts;
+    timings.commandFoundAfterSpawnMs = Date.now() - spawnedAt;
     const report = await waitForReport(reportFile, { timeoutMs: 30_000 });
     timings.getSessionCommandToReportMs = Date.now() - t;
     log(`getSession report: status=${report.status} ${report.error ? `error="${report.error.message}"` : ''}`);
