@@ -89,7 +89,7 @@ function requestFailure(
   if (timeout.aborted) {
     return new OAuthError(
       'timeout',
-      `The identity provider did not answer within ${Math.round(timeoutMs / 1000)} s (${where}). Check that it is reachable from where VS Code runs.`,
+      `The identity provider did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} (${where}). Check that it is reachable from where VS Code runs.`,
     );
   }
   const code = networkCode(error);
