@@ -97,7 +97,11 @@ export class SessionManager {
 
   async createSession(scopes: readonly string[], account?: { id: string; label: string }): Promise<AuthSession> {
     // One sign-in at a time: a second caller waits and reuses the result when it serves it too.
-    while (this.signingIn) await this.signingIn.catch(() => undefined);
+    if (this.signingIn) {
+      while (this.signingIn) await this.signingIn.catch(() => undefined);
+      const [existing] = await this.getSessions(signInScopes(scopes, this.options.configuredScopes), account?.id);
+      if (existing) return existing;
+    }
     const requested = signInScopes(scopes, this.options.configuredScopes);
     const run = this.signInAndStore(requested, account);
     this.signingIn = run;

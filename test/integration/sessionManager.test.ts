@@ -120,6 +120,13 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     assert.equal((await idp.userinfo(session.accessToken)).status, 200);
   });
 
+  it('runs one sign-in for two concurrent requests that the same session serves', async () => {
+    const window = openWindow();
+    const [first, second] = await Promise.all([window.manager.createSession(['profile']), window.manager.createSession(['email'])]);
+    assert.equal(first.id, second.id);
+    assert.equal(idp.count('device_authorization'), 1, 'one device sign-in');
+  });
+
   it('stores nothing when the user denies', async () => {
     for (const flow of ['device', 'loopback'] as const) {
       const window = openWindow();
