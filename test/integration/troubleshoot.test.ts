@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { readSettings } from '../../src/config.js';
+import { renderReport, troubleshoot } from '../../src/diagnostics/troubleshoot.js';
+import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { createSharedSecrets } from '../support/memorySecretStorage.js';
+
+const remote = { remoteName: 'ssh-remote', uiKind: 'desktop', extensionKind: 'workspace' } as const;
+const settingsFor = (values: Record<string, unknown>) => readSettings((key) => values[key]);
+
+describe('troubleshooting report against oidc-provider', () => {
+  let idp: TestIdp;
+  before(async () => {
+    idp = await startTestIdp();
+  });
+  after(() => idp.close());
+
+  it('reports a healthy setup: discovery, offered endpoints, flow and why, clock, loopback bind, storage', async () => {
+    const checks = await troubleshoot({ environment: remote, settings: settingsFor({ issuer: idp.issuer, clientId: idp.clientId }), secrets: createSharedSecrets().window(), recentErrors: [] });
+    const byTitle = new Map(checks.map((check) => [check.title, check]));
+    assert.equal(byTitle.get('Discovery')?.status, 'ok');
+    assert.match(byTitle.get('Discovery')!.lines.join('\n'), /plain http \(allowed only because the issuer is a loopback address\)/);
+    assert.match(byTitle.get('What the identity provider offers')!.lines.join('\n'), /device authorization endpoint: http:\/\/127\.0\.0\.1:\d+\/device\/auth/);
+    assert.match(byTitle.get('Flow')!.lines.join('\n'), /would use: device, then loopback[\s\S]*ssh-remote/);
+    assert.match(byTitle.get('Clock')!.lines.join('\n'), /clock minus this machine's: -?[01] s/);
+    assert.equal(byTitle.get('Loopback callback server')?.status, 'ok');
+    assert.equal(byTitle.get('Secret storage')?.status, 'ok');
+    const report = renderReport(checks, new Date());
+    assert.match(report, /^# OAuth Anywhere: sign-in troubleshooting report/);
+    assert.match(report, new RegExp(idp.clientId));
+  });
+
+  it('names every bad setting and skips the IdP checks', async () => {
+    const checks = await troubleshoot({ environment: remote, settings: settingsFor({ issuer: 'http://idp.example.com', clientId: '' }), secrets: createSharedSecrets().window(), recentErrors: [] });
+    const settings = checks.find((check) => check.title === 'Settings')!;
+    assert.equal(settings.status, 'fail');
+    assert.match(settings.lines.join('\n'), /oauthAnywhere\.issuer: .*HTTPS/);
+    assert.match(settings.lines.join('\n'), /oauthAnywhere\.clientId/);
+    assert.ok(!checks.some((check) => check.title === 'Discovery'));
+  });
+
+  it('says why discovery fails when nothing answers, and that a fixed loopback port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const takenPort = (blocker.address() as { port: number }).port;
+    try {
+      const checks = await troubleshoot({
+        environment: remote,
+        settings: settingsFor({ issuer: `http://127.0.0.1:${takenPort}/`, clientId: 'x', loopbackPort: takenPort }),
+        secrets: createSharedSecrets().window(),
+        recentErrors: [],
+        timeoutMs: 500,
+      });
+      assert.equal(checks.find((check) => check.title === 'Discovery')?.status, 'fail');
+      const bind = checks.find((check) => check.title === 'Loopback callback server')!;
+      assert.equal(bind.status, 'fail');
+      assert.match(bind.lines.join('\n'), /EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('keeps anything token-shaped out of the report, even inside recent error messages', async () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLXZhbHVl';
+    const checks = await troubleshoot({ environment: remote, settings: settingsFor({}), secrets: createSharedSecrets().window(), recentErrors: [`refresh failed for ${jwt}`, 'callback ?code=abc123456&state=x'] });
+    const report = renderReport(checks, new Date());
+    assert.ok(!report.includes(jwt));
+    assert.ok(!report.includes('abc123456'));
+    assert.match(report, /refresh failed for \[redacted\]/);
+  });
+});
