@@ -21,6 +21,12 @@ export interface CallbackServer {
   /** Settles once: after the accepted callback was answered, or when `close` ran first. */
   done: Promise<void>;
   /**
+   * Makes `GET /start` redirect to `location` (the authorize URL) and returns the /start URL to open
+   * instead of the IdP. Reaching /start proves the browser can reach this machine's loopback; when it
+   * never does, the browser is elsewhere and the sign-in should switch to a code.
+   */
+  redirectStartTo(location: string, onReached: () => void): string;
+  /**
    * Accepts one more Host header, e.g. the authority of a port forward. Only 127.0.0.1:PORT,
    * localhost:PORT and these are answered: any other Host is refused, which defeats DNS rebinding.
    */
@@ -30,6 +36,7 @@ export interface CallbackServer {
 
 const bindAddress = '127.0.0.1';
 const callbackPath = '/callback';
+const startPath = '/start';
 
 /**
  * A one-shot HTTP server on 127.0.0.1 for the authorization response. It answers only `GET /callback`
@@ -39,6 +46,7 @@ const callbackPath = '/callback';
  */
 export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
   let accepted = false;
+  let startRedirect: { location: string; onReached(): void } | undefined;
   /** The accepted callback's answer; closing waits for it so the browser gets its page. */
   let answering: Promise<void> | undefined;
   let finish!: () => void;
@@ -80,6 +88,12 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, 'Only the browser redirect is accepted here.');
 
     const url = parseRequestUrl(request.url);
+    if (url?.pathname === startPath && startRedirect && request.method === 'GET') {
+      startRedirect.onReached();
+      response.writeHead(302, { Location: startRedirect.location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', Connection: 'close' });
+      response.end();
+      return;
+    }
     if (!url || url.pathname !== callbackPath) return refuse(404, 'Nothing here. Return to VS Code.');
 
     const states = url.searchParams.getAll('state');
@@ -107,6 +121,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   return {
     port,
     redirectUri: `http://${bindAddress}:${port}${callbackPath}`,
+    redirectStartTo: (location, onReached) => {
+      startRedirect = { location, onReached };
+      return `http://${bindAddress}:${port}${startPath}`;
+    },
     done,
     close,
     allowHost: (authority) => void allowedHosts.add(authority.toLowerCase()),
