@@ -113,7 +113,7 @@ export class OAuthClient {
     const as = await this.metadata(signal);
     try {
       const response = await oauth.authorizationCodeGrantRequest(as, this.client, oauth.None(), callbackParameters, redirectUri, codeVerifier, this.requestOptions(signal));
-      const body = await oauth.processAuthorizationCodeResponse(as, this.client, response, { expectedNonce, requireIdToken: false });
+      const body = await oauth.processAuthorizationCodeResponse(as, this.clientAt(response), response, { expectedNonce, requireIdToken: false });
       return await this.signInResult(as, response, body, requestedScopes, signal);
     } catch (error) {
       throw toOAuthError(error, action);
@@ -136,16 +136,25 @@ export class OAuthClient {
   /** One poll of the token endpoint; pending and slow_down are answers here, not errors. */
   async pollDeviceCode(deviceCode: string, requestedScopes: readonly string[], signal?: AbortSignal): Promise<DeviceCodePoll> {
     const as = await this.metadata(signal);
+    let response: Response;
+    let body: oauth.TokenEndpointResponse;
     try {
-      const response = await oauth.deviceCodeGrantRequest(as, this.client, oauth.None(), deviceCode, this.requestOptions(signal));
-      const body = await oauth.processDeviceCodeResponse(as, this.client, response);
-      return { status: 'approved', result: await this.signInResult(as, response, body, requestedScopes, signal) };
+      response = await oauth.deviceCodeGrantRequest(as, this.client, oauth.None(), deviceCode, this.requestOptions(signal));
+      body = await oauth.processDeviceCodeResponse(as, this.clientAt(response), response);
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
         if (error.error === 'authorization_pending') return { status: 'pending' };
         if (error.error === 'slow_down') return { status: 'slow_down' };
       }
       throw toOAuthError(error, 'waiting for the device sign-in');
+    }
+    try {
+      return { status: 'approved', result: await this.signInResult(as, response, body, requestedScopes, signal) };
+    } catch (error) {
+      // The device code is spent once tokens were issued: polling again would replay it, which makes
+      // identity providers revoke the grant. Whatever fails now (keys, userinfo) ends the sign-in.
+      const mapped = toOAuthError(error, 'completing the device sign-in');
+      throw new OAuthError(mapped.kind, mapped.message, { ...mapped.details, grantRedeemed: true });
     }
   }
 
@@ -156,7 +165,7 @@ export class OAuthClient {
     try {
       const requestedAt = this.clock.now();
       const response = await oauth.refreshTokenGrantRequest(as, this.client, oauth.None(), tokens.refreshToken, this.requestOptions(signal));
-      const body = await oauth.processRefreshTokenResponse(as, this.client, response);
+      const body = await oauth.processRefreshTokenResponse(as, this.clientAt(response), response);
       if (body.id_token) await this.verifySignature(as, response, signal);
       return tokenSetFrom(body, tokens.scopes, requestedAt, tokens);
     } catch (error) {
@@ -187,6 +196,17 @@ export class OAuthClient {
     } catch (error) {
       throw toOAuthError(error, 'reading the account from userinfo');
     }
+  }
+
+  /**
+   * The client as oauth4webapi should see it for validating this response's ID token: with the
+   * offset between this machine's clock and the IdP's (its Date header), so a skewed clock does not
+   * make a fresh, short-lived ID token look expired or not yet valid.
+   */
+  private clientAt(response: Response): oauth.Client {
+    const serverTime = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isNaN(serverTime)) return this.client;
+    return { ...this.client, [oauth.clockSkew]: Math.round((serverTime - Date.now()) / 1000) };
   }
 
   private async signInResult(

@@ -80,6 +80,7 @@ export async function signInWithDeviceGrant(client: OAuthClient, options: Device
 }
 
 function isTransient(error: unknown): boolean {
+  if (isOAuthError(error) && error.details.grantRedeemed) return false;
   return isOAuthError(error, 'timeout') || isOAuthError(error, 'network') || (isOAuthError(error, 'idp_error') && error.details.status === 503);
 }
 

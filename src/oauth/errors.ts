@@ -20,7 +20,14 @@ export class OAuthError extends Error {
   constructor(
     readonly kind: OAuthErrorKind,
     message: string,
-    readonly details: { status?: number; oauthError?: string; retryAfterSeconds?: number; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      oauthError?: string;
+      retryAfterSeconds?: number;
+      /** The grant (device code, authorization code) was already exchanged: never retry with it. */
+      grantRedeemed?: boolean;
+      cause?: unknown;
+    } = {},
   ) {
     super(message);
   }

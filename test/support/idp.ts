@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Browser, parseForm, type PageResponse } from './browser.js';
+import { recordSecret, type LedgerSecret, type SecretKind } from './secretLedger.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -99,6 +100,12 @@ export interface TestIdp {
   /** Live: changes apply to the next token or device authorization issued. */
   readonly settings: IdpSettings;
   readonly requests: readonly RequestRecord[];
+  /**
+   * Every secret this IdP issued or received from a client (tokens, codes, code verifiers, device
+   * codes), in order; also appended to the OAUTH_ANYWHERE_SECRET_LEDGER file when that is set, for
+   * the secret-leak scan. Not cleared by resetCounters.
+   */
+  readonly issued: readonly LedgerSecret[];
   /** Counts recorded requests; 'refresh' counts refresh_token grants, grantType narrows 'token'. */
   count(endpoint: IdpEndpoint | 'authorization', grantType?: string): number;
   resetCounters(): void;
@@ -291,6 +298,14 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   ]);
 
   const requests: RequestRecord[] = [];
+  const issued: LedgerSecret[] = [];
+  const known = new Set<string>();
+  function remember(kind: SecretKind, value: unknown): void {
+    if (typeof value !== 'string' || !value || known.has(value)) return;
+    known.add(value);
+    issued.push({ kind, value });
+    recordSecret(kind, value);
+  }
   const faults = new Map<IdpEndpoint, { fault: Fault; remaining: number }[]>();
   let slowDowns = 0;
   const closing = new AbortController();
@@ -326,8 +341,29 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       // The grant type decides which faults apply, so read the body here and hand the provider
       // an identical, unread copy.
       const body = await readBody(req);
-      record.grantType = new URLSearchParams(body.toString()).get('grant_type') ?? undefined;
+      const form = new URLSearchParams(body.toString());
+      record.grantType = form.get('grant_type') ?? undefined;
+      remember('code', form.get('code'));
+      remember('code_verifier', form.get('code_verifier'));
+      remember('device_code', form.get('device_code'));
+      remember('refresh_token', form.get('refresh_token'));
       forward = replay(req, body);
+    }
+    if (endpoint === 'token' || endpoint === 'device_authorization') {
+      teeBody(res, (sent) => {
+        // Faults send large or broken bodies; only a real answer carries secrets.
+        if (sent.length > 256 * 1024) return;
+        let answer: Record<string, unknown>;
+        try {
+          answer = JSON.parse(sent.toString('utf8')) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        remember('access_token', answer.access_token);
+        remember('refresh_token', answer.refresh_token);
+        remember('id_token', answer.id_token);
+        remember('device_code', answer.device_code);
+      });
     }
     requests.push(record);
     res.once('finish', () => { record.status = res.statusCode; });
@@ -347,6 +383,17 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // The authorization response: a redirect to the client carrying the code (from whichever of the
+    // provider's routes finishes the interaction).
+    res.once('finish', () => {
+      const location = res.getHeader('location');
+      if (typeof location !== 'string') return;
+      try {
+        remember('code', new URL(location, issuer).searchParams.get('code'));
+      } catch {
+        // Not a URL: nothing to record.
+      }
+    });
     handle(req, res).catch((err: unknown) => {
       console.error('test IdP handler failed:', err);
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
@@ -368,6 +415,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     provider,
     settings,
     requests,
+    issued,
 
     count(endpoint, grantType) {
       if (endpoint === 'refresh') return requests.filter((r) => r.grantType === 'refresh_token').length;
@@ -539,6 +587,28 @@ function askConsentForOfflineAccess(req: IncomingMessage): void {
   if (!scopes.includes('offline_access') || prompts.includes('consent') || prompts.includes('none')) return;
   url.searchParams.set('prompt', [...prompts, 'consent'].join(' '));
   req.url = `${url.pathname}${url.search}`;
+}
+
+/** Hands a copy of the body to `onBody` as it is sent, unchanged. */
+function teeBody(res: ServerResponse, onBody: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  const keep = (chunk: unknown) => {
+    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk));
+    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+  };
+  Object.assign(res, {
+    write(...args: unknown[]) {
+      keep(args[0]);
+      return write(...args);
+    },
+    end(...args: unknown[]) {
+      keep(args[0]);
+      onBody(Buffer.concat(chunks));
+      return end(...args);
+    },
+  });
 }
 
 /** Lets the provider answer, then swaps the body (and content type) before it is sent. */
