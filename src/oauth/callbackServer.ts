@@ -52,7 +52,9 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
-  const server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000 }, (request, response) => {
+  // Node enforces the two timeouts only when it checks connections; every second keeps stalled
+  // half-requests from lingering for the default 30 s.
+  const server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (request, response) => {
     void handle(request, response);
   });
   // Half-open or idle connections must not keep the port alive after the sign-in ends.

@@ -11,11 +11,13 @@ import { redactSecretShapes } from './redact.js';
 export function toOAuthError(error: unknown, action: string): OAuthError {
   if (error instanceof OAuthError) return error;
 
-  if (error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError) {
+  if (error instanceof oauth.ResponseBodyError) {
     return fromOAuthErrorCode(error.error, error.error_description, action, {
-      status: error instanceof oauth.ResponseBodyError ? error.status : undefined,
+      status: error.status,
+      retryAfterSeconds: retryAfterSeconds(error.response.headers.get('retry-after')),
     });
   }
+  if (error instanceof oauth.AuthorizationResponseError) return fromOAuthErrorCode(error.error, error.error_description, action);
 
   if (error instanceof oauth.WWWAuthenticateChallengeError) return fromChallenge(error, action);
 
@@ -33,7 +35,7 @@ export function fromOAuthErrorCode(
   code: string,
   description: string | undefined,
   action: string,
-  extra: { status?: number } = {},
+  extra: { status?: number; retryAfterSeconds?: number } = {},
 ): OAuthError {
   const said = description ? ` The identity provider said: "${clip(description)}"` : '';
   switch (code) {
