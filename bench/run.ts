@@ -2,6 +2,7 @@
 // Usage: npm run bench [-- --only name,name]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchActivation } from './activation.js';
 import { benchBundle } from './bundle.js';
 import { benchSignIn } from './signIn.js';
 import { benchSessions } from './sessions.js';
@@ -9,6 +10,7 @@ import type { Figure } from './figures.js';
 
 const sections: Record<string, () => Promise<Figure[]>> = {
   bundle: benchBundle,
+  activation: benchActivation,
   signIn: benchSignIn,
   sessions: benchSessions,
 };

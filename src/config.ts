@@ -1,6 +1,7 @@
 import { parseEndpoint, parseIssuer } from './oauth/endpointUrls.js';
 import { OAuthError } from './oauth/errors.js';
-import type { FlowSetting } from './oauth/chooseFlow.js';
+import type { Flow, FlowSetting } from './oauth/chooseFlow.js';
+import { findPreset, presetIds, resolvePreset, settingName, type PresetId, type PresetInput, type PresetSetting, type ResolvedPreset } from './oauth/presets.js';
 import type { EndpointOverrides, ProviderConfig } from './oauth/types.js';
 
 export const settingsSection = 'oauthAnywhere';
@@ -11,6 +12,8 @@ export interface ExtensionSettings {
   provider: ProviderConfig;
   flow: FlowSetting;
   loopbackPort: number;
+  /** Set for every preset but `custom`, whose settings stay exactly what they always were. */
+  preset?: { id: PresetId; label: string; flows: Flow[] };
 }
 
 /** A setting that cannot work, named so the shell can open it. */
@@ -25,6 +28,7 @@ export type SettingsResult = { ok: true; settings: ExtensionSettings } | { ok: f
 export type SettingReader = (key: string) => unknown;
 
 const flows: readonly FlowSetting[] = ['auto', 'loopback', 'device'];
+const presetSettings: readonly PresetSetting[] = ['domain', 'tenant', 'realm', 'audience', 'clientSecret', 'authorizationServer'];
 const endpointNames: readonly (keyof EndpointOverrides)[] = ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri'];
 
 /** Settings -> a validated configuration, or every problem at once, each with a way to fix it. */
@@ -32,20 +36,54 @@ export function readSettings(read: SettingReader): SettingsResult {
   const problems: SettingProblem[] = [];
   const problem = (key: string, message: string) => problems.push({ setting: `${settingsSection}.${key}`, message });
 
-  const issuer = stringSetting(read('issuer'));
-  if (!issuer) problem('issuer', 'No identity provider is configured. Set "OAuth Anywhere: Issuer" to your identity provider\'s issuer URL.');
-  else misconfiguration(() => parseIssuer(issuer), (message) => problem('issuer', message));
+  const presetValue = read('preset') ?? 'custom';
+  const preset = findPreset(presetValue);
+  if (!preset) problem('preset', `"OAuth Anywhere: Preset" is "${String(presetValue)}"; use one of ${presetIds.map((id) => `"${id}"`).join(', ')}.`);
+  const presetInput: PresetInput = Object.fromEntries(presetSettings.map((key) => [key, stringSetting(read(key))]));
+
+  let issuer = stringSetting(read('issuer'));
+  let resolved: ResolvedPreset | undefined;
+  if (preset && preset.id !== 'custom') {
+    // The preset derives the issuer; one typed in as well must agree with it.
+    const resolution = resolvePreset(preset.id, presetInput);
+    if (!resolution.ok) for (const found of resolution.problems) problem(found.setting, found.message);
+    else {
+      resolved = resolution.value;
+      if (issuer && !sameUrl(issuer, resolved.issuer)) {
+        problem('issuer', `"OAuth Anywhere: Issuer" is ${issuer}, but the ${preset.label} preset derives ${resolved.issuer} from its settings. Clear "OAuth Anywhere: Issuer", or use the "custom" preset.`);
+      }
+      issuer = resolved.issuer;
+    }
+  } else if (preset) {
+    // Pure discovery; only a client secret or audience set for nothing is worth a word.
+    const resolution = resolvePreset('custom', presetInput);
+    if (!resolution.ok) for (const found of resolution.problems) problem(found.setting, found.message);
+    if (!issuer) problem('issuer', 'No identity provider is configured. Set "OAuth Anywhere: Issuer" to your identity provider\'s issuer URL, or pick your provider in "OAuth Anywhere: Preset".');
+    else misconfiguration(() => parseIssuer(issuer), (message) => problem('issuer', message));
+  }
 
   const clientId = stringSetting(read('clientId'));
   if (!clientId) problem('clientId', 'No client id is configured. Register a public (native) client at your identity provider and set "OAuth Anywhere: Client Id".');
 
   const scopesValue = read('scopes') ?? defaultScopes;
-  const scopes = Array.isArray(scopesValue) && scopesValue.every((scope) => typeof scope === 'string' && !/\s/.test(scope.trim())) ? (scopesValue as string[]).map((scope) => scope.trim()).filter(Boolean) : undefined;
+  let scopes = Array.isArray(scopesValue) && scopesValue.every((scope) => typeof scope === 'string' && !/\s/.test(scope.trim())) ? (scopesValue as string[]).map((scope) => scope.trim()).filter(Boolean) : undefined;
   if (!scopes) problem('scopes', '"OAuth Anywhere: Scopes" must be a list of scope names without spaces, e.g. ["openid", "profile"].');
+  else if (resolved) {
+    // VS Code hands back the contributed default for an unset setting: that default means "the
+    // preset's scopes" (GitHub has no openid, Google refuses offline_access).
+    const chosen = sameList(scopes, defaultScopes) ? resolved.defaultScopes : scopes;
+    scopes = [...chosen, ...resolved.requiredScopes.filter((scope) => !chosen.includes(scope))];
+  }
 
   const flowValue = read('flow') ?? 'auto';
   const flow = flows.find((candidate) => candidate === flowValue);
   if (!flow) problem('flow', `"OAuth Anywhere: Flow" is "${String(flowValue)}"; use one of ${flows.map((name) => `"${name}"`).join(', ')}.`);
+  else if (flow !== 'auto' && preset && resolved && !resolved.flows.includes(flow)) {
+    const why = preset.flows.includes(flow)
+      ? `needs ${settingName('clientSecret')} for it (${preset.label} requires the secret for the browser sign-in)`
+      : 'does not offer it';
+    problem('flow', `"OAuth Anywhere: Flow" is "${flow}", but the ${preset.label} preset ${why}. Set the flow to "auto" or "${resolved.flows[0]}".`);
+  }
 
   const endpoints: EndpointOverrides = {};
   const endpointsValue = read('endpoints') ?? {};
@@ -65,7 +103,36 @@ export function readSettings(read: SettingReader): SettingsResult {
   if (loopbackPort === undefined) problem('loopbackPort', '"OAuth Anywhere: Loopback Port" must be a whole number from 0 (any free port) to 65535.');
 
   if (problems.length || !issuer || !clientId || !scopes || !flow || loopbackPort === undefined) return { ok: false, problems };
-  return { ok: true, settings: { provider: { issuer, clientId, scopes, endpoints }, flow, loopbackPort } };
+  if (!preset || !resolved) return { ok: true, settings: { provider: { issuer, clientId, scopes, endpoints }, flow, loopbackPort } };
+  return {
+    ok: true,
+    settings: {
+      provider: {
+        issuer,
+        clientId,
+        scopes,
+        // Endpoints typed into the settings win over the preset's.
+        endpoints: { ...resolved.endpoints, ...endpoints },
+        quirks: resolved.quirks,
+        ...(resolved.clientSecret ? { clientSecret: resolved.clientSecret } : {}),
+      },
+      flow,
+      loopbackPort,
+      preset: { id: preset.id, label: preset.label, flows: resolved.flows },
+    },
+  };
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function stringSetting(value: unknown): string {

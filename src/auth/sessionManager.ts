@@ -24,6 +24,9 @@ export interface AuthSessionChanges {
   changed: AuthSession[];
 }
 
+/** What reportRejected found out: the session was refreshed, kept as it is, or removed. */
+export type RejectionOutcome = 'refreshed' | 'kept' | 'removed';
+
 export interface SignInRequest {
   scopes: string[];
   /** The account VS Code asked for, sent to the IdP as `login_hint`. */
@@ -124,6 +127,49 @@ export class SessionManager {
     this.options.logger.info(`Signed out ${session.account.label}.`);
   }
 
+  /**
+   * An API answered 401 to this session's access token. Tokens without expiry (GitHub) or an API
+   * with its own opinion make that the only sign of a dead session, but a 401 can also be the API's
+   * mistake, so the identity provider decides: a refresh token is used at once (a new access token
+   * is the cure if the old one merely lapsed early); without one, the account endpoint or userinfo
+   * is asked about the token. The session is dropped (firing `removed`) only when the identity
+   * provider rejects it too; when it cannot be asked, or cannot be reached, the session is kept.
+   */
+  async reportRejected(sessionId: string): Promise<RejectionOutcome> {
+    const { client, logger } = this.options;
+    const session = await this.storedSession(sessionId);
+    if (!session) return 'removed';
+    const rejectedToken = session.tokens.accessToken;
+    if (session.tokens.refreshToken) {
+      // Refresh unless another window already replaced the refused token.
+      let refreshed: StoredSession | undefined;
+      try {
+        refreshed = await this.refreshOnce(sessionId, (stored) => stored.tokens.accessToken === rejectedToken);
+      } catch (error) {
+        logger.warn(`Could not refresh the refused session of ${session.account.label} (${errorText(error)}); keeping it.`);
+        return 'kept';
+      }
+      if (!refreshed) return 'removed';
+      return refreshed.tokens.accessToken === rejectedToken ? 'kept' : 'refreshed';
+    }
+    let verdict: Awaited<ReturnType<OAuthClient['checkAccessToken']>>;
+    try {
+      verdict = await client.checkAccessToken(rejectedToken);
+    } catch (error) {
+      logger.warn(`Could not ask the identity provider about the refused token of ${session.account.label} (${errorText(error)}); keeping the session.`);
+      return 'kept';
+    }
+    if (verdict !== 'rejected') {
+      logger.info(verdict === 'valid'
+        ? `The identity provider still accepts the token of ${session.account.label}; the API's refusal is about something else, so the session stays.`
+        : `The identity provider offers no way to check the token of ${session.account.label}; the session stays.`);
+      return 'kept';
+    }
+    logger.warn(`The identity provider no longer accepts the token of ${session.account.label}; removing the session. The next request signs in again.`);
+    await this.store.update((sessions) => sessions.filter((candidate) => candidate.id !== sessionId || candidate.tokens.accessToken !== rejectedToken));
+    return 'removed';
+  }
+
   dispose(): void {
     this.store.dispose();
   }
@@ -169,26 +215,29 @@ export class SessionManager {
     }
   }
 
-  /** Concurrent callers in this window share one refresh per session. */
-  private refreshOnce(sessionId: string): Promise<StoredSession | undefined> {
+  /**
+   * Concurrent callers in this window share one refresh per session. `stale` says whether a stored
+   * session still needs it: by default when it is close to expiry.
+   */
+  private refreshOnce(sessionId: string, stale?: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
     let pending = this.refreshing.get(sessionId);
     if (!pending) {
-      pending = this.refreshCoordinated(sessionId).finally(() => this.refreshing.delete(sessionId));
+      pending = this.refreshCoordinated(sessionId, stale ?? ((session) => needsRefresh(session.tokens, this.clock.now()))).finally(() => this.refreshing.delete(sessionId));
       this.refreshing.set(sessionId, pending);
     }
     return pending;
   }
 
   /** Refresh under the cross-window lease; another window's fresh result is used instead when there is one. */
-  private async refreshCoordinated(sessionId: string): Promise<StoredSession | undefined> {
+  private async refreshCoordinated(sessionId: string, stale: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
     const timing = this.options.leaseTiming ?? defaultLeaseTiming;
     const giveUpAt = this.clock.now() + timing.leaseMs;
     for (;;) {
       const stored = await this.storedSession(sessionId);
-      if (!stored || !needsRefresh(stored.tokens, this.clock.now())) return stored;
+      if (!stored || !stale(stored)) return stored;
       if (await this.lease.tryAcquire(sessionId)) {
         try {
-          return await this.refreshHoldingLease(sessionId);
+          return await this.refreshHoldingLease(sessionId, stale);
         } finally {
           await this.lease.release(sessionId);
         }
@@ -199,10 +248,10 @@ export class SessionManager {
     }
   }
 
-  private async refreshHoldingLease(sessionId: string): Promise<StoredSession | undefined> {
+  private async refreshHoldingLease(sessionId: string, stale: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
     const { client, logger } = this.options;
     const stored = await this.storedSession(sessionId);
-    if (!stored || !needsRefresh(stored.tokens, this.clock.now())) return stored;
+    if (!stored || !stale(stored)) return stored;
     try {
       const tokens = await client.refresh(stored.tokens);
       this.options.redactor.remember(tokens.accessToken, tokens.refreshToken, tokens.idToken);
@@ -219,7 +268,7 @@ export class SessionManager {
       const latest = await this.storedSession(sessionId);
       if (latest && latest.tokens.refreshToken !== stored.tokens.refreshToken) {
         logger.info('The refresh token was rotated by another window; using its result.');
-        return needsRefresh(latest.tokens, this.clock.now()) ? this.refreshHoldingLease(sessionId) : latest;
+        return stale(latest) ? this.refreshHoldingLease(sessionId, stale) : latest;
       }
       logger.warn(`The identity provider no longer accepts the session of ${stored.account.label} (${error.message}); removing it. The next request signs in again.`);
       await this.store.update((sessions) => sessions.filter((session) => session.id !== sessionId));

@@ -1,8 +1,9 @@
 import * as oauth from 'oauth4webapi';
-import { OAuthError } from './errors.js';
+import { isOAuthError, OAuthError } from './errors.js';
 import { toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
 import { parseEndpoint, parseIssuer } from './endpointUrls.js';
+import { applyResponseQuirks, hasResponseQuirks, noQuirks, scopesToSend, type Quirks } from './quirks.js';
 import { realClock } from './clock.js';
 import { identityFromClaims, tokenSetFrom } from './tokens.js';
 import type { Clock, EndpointOverrides, Identity, Logger, ProviderConfig, SignInResult, TokenSet } from './types.js';
@@ -24,6 +25,9 @@ export interface IdpCapabilities {
   userinfo: boolean;
 }
 
+/** What the identity provider says about an access token someone else refused. */
+export type TokenCheck = 'valid' | 'rejected' | 'unchecked';
+
 export type DeviceCodePoll =
   | { status: 'pending' }
   | { status: 'slow_down' }
@@ -38,6 +42,7 @@ const manualEndpointsMark = 'token_endpoint';
 export class OAuthClient {
   readonly issuer: URL;
   readonly clientId: string;
+  readonly quirks: Quirks;
   private readonly client: oauth.Client;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -56,10 +61,14 @@ export class OAuthClient {
     for (const [name, value] of Object.entries(config.endpoints ?? {})) {
       if (value) parseEndpoint(name, value);
     }
+    this.quirks = config.quirks ?? noQuirks;
+    if (this.quirks.accountEndpoint) parseEndpoint('accountEndpoint', this.quirks.accountEndpoint.url, 'the preset');
     this.client = { client_id: this.clientId };
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? realClock;
-    this.fetch = boundedFetch(options.limits ?? defaultHttpLimits, options.observe);
+    const bounded = boundedFetch(options.limits ?? defaultHttpLimits, options.observe);
+    // Without response quirks the provider's answers reach oauth4webapi untouched (the strict path).
+    this.fetch = hasResponseQuirks(this.quirks) ? applyResponseQuirks(this.quirks, bounded) : bounded;
   }
 
   /** Authorization server metadata: discovered once, overlaid with explicit endpoints. */
@@ -87,7 +96,7 @@ export class OAuthClient {
     return {
       authorizationCode: !!as.authorization_endpoint && (!grants || grants.includes('authorization_code')),
       deviceGrant: !!as.device_authorization_endpoint,
-      revocation: !!as.revocation_endpoint,
+      revocation: !!as.revocation_endpoint && !this.quirks.noRevocation,
       userinfo: !!as.userinfo_endpoint,
     };
   }
@@ -101,18 +110,33 @@ export class OAuthClient {
     };
   }
 
+  /** The scopes to put into a request: the caller's, minus those the provider refuses (quirks). */
+  requestScopes(scopes: readonly string[]): string[] {
+    return scopesToSend(scopes, this.quirks);
+  }
+
+  /**
+   * Public clients authenticate with their id alone. A secret is only configured for providers that
+   * demand one from native apps too (Google; GitHub's web flow), and goes in the body (client_secret_post).
+   */
+  private clientAuthentication(): oauth.ClientAuth {
+    const secret = this.config.clientSecret?.trim();
+    return secret ? oauth.ClientSecretPost(secret) : oauth.None();
+  }
+
   async exchangeCode(
     callbackParameters: URLSearchParams,
     redirectUri: string,
     codeVerifier: string,
-    expectedNonce: string,
+    /** Undefined only for plain OAuth 2.0 providers, which send no ID token to carry a nonce. */
+    expectedNonce: string | undefined,
     requestedScopes: readonly string[],
     signal?: AbortSignal,
   ): Promise<SignInResult> {
     const action = 'exchanging the authorization code';
     const as = await this.metadata(signal);
     try {
-      const response = await oauth.authorizationCodeGrantRequest(as, this.client, oauth.None(), callbackParameters, redirectUri, codeVerifier, this.requestOptions(signal));
+      const response = await oauth.authorizationCodeGrantRequest(as, this.client, this.clientAuthentication(), callbackParameters, redirectUri, codeVerifier, this.requestOptions(signal));
       const body = await oauth.processAuthorizationCodeResponse(as, this.clientAt(response), response, { expectedNonce, requireIdToken: false });
       return await this.signInResult(as, response, body, requestedScopes, signal);
     } catch (error) {
@@ -126,7 +150,10 @@ export class OAuthClient {
       throw new OAuthError('unsupported', `${this.issuer.href} offers no device authorization endpoint, so signing in with a code is not possible. Use the loopback flow, or set oauthAnywhere.endpoints.device_authorization_endpoint.`);
     }
     try {
-      const response = await oauth.deviceAuthorizationRequest(as, this.client, oauth.None(), { scope: scopes.join(' ') }, this.requestOptions(signal));
+      // Always without a secret: the providers that want one elsewhere (Google, GitHub) document only
+      // client_id and scope here, and RFC 8628 3.1 asks no authentication of a public client.
+      const parameters = { ...this.quirks.deviceAuthorizationParameters, scope: this.requestScopes(scopes).join(' ') };
+      const response = await oauth.deviceAuthorizationRequest(as, this.client, oauth.None(), parameters, this.requestOptions(signal));
       return await oauth.processDeviceAuthorizationResponse(as, this.client, response);
     } catch (error) {
       throw toOAuthError(error, 'starting the device sign-in');
@@ -139,7 +166,7 @@ export class OAuthClient {
     let response: Response;
     let body: oauth.TokenEndpointResponse;
     try {
-      response = await oauth.deviceCodeGrantRequest(as, this.client, oauth.None(), deviceCode, this.requestOptions(signal));
+      response = await oauth.deviceCodeGrantRequest(as, this.client, this.clientAuthentication(), deviceCode, this.requestOptions(signal));
       body = await oauth.processDeviceCodeResponse(as, this.clientAt(response), response);
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
@@ -164,7 +191,7 @@ export class OAuthClient {
     const as = await this.metadata(signal);
     try {
       const requestedAt = this.clock.now();
-      const response = await oauth.refreshTokenGrantRequest(as, this.client, oauth.None(), tokens.refreshToken, this.requestOptions(signal));
+      const response = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuthentication(), tokens.refreshToken, this.requestOptions(signal));
       const body = await oauth.processRefreshTokenResponse(as, this.clientAt(response), response);
       if (body.id_token) await this.verifySignature(as, response, signal);
       return tokenSetFrom(body, tokens.scopes, requestedAt, tokens);
@@ -175,10 +202,11 @@ export class OAuthClient {
 
   /** RFC 7009. Resolves false when the identity provider offers no revocation endpoint. */
   async revoke(token: string, hint: 'refresh_token' | 'access_token', signal?: AbortSignal): Promise<boolean> {
+    if (this.quirks.noRevocation) return false;
     const as = await this.metadata(signal);
     if (!as.revocation_endpoint) return false;
     try {
-      const response = await oauth.revocationRequest(as, this.client, oauth.None(), token, { ...this.requestOptions(signal), additionalParameters: { token_type_hint: hint } });
+      const response = await oauth.revocationRequest(as, this.client, this.clientAuthentication(), token, { ...this.requestOptions(signal), additionalParameters: { token_type_hint: hint } });
       await oauth.processRevocationResponse(response);
       return true;
     } catch (error) {
@@ -209,6 +237,61 @@ export class OAuthClient {
     return { ...this.client, [oauth.clockSkew]: Math.round((serverTime - Date.now()) / 1000) };
   }
 
+  /**
+   * The account behind an access token, from the preset's account endpoint: for providers with
+   * neither ID token nor userinfo (GitHub). HTTP 401 means the token is no longer accepted.
+   */
+  async account(accessToken: string, signal?: AbortSignal): Promise<Identity> {
+    const endpoint = this.quirks.accountEndpoint;
+    if (!endpoint) throw new OAuthError('unsupported', `${this.issuer.href} has no account endpoint configured.`);
+    const where = new URL(endpoint.url);
+    const named = `${where.origin}${where.pathname}`;
+    const response = await this.fetch(endpoint.url, {
+      method: 'GET',
+      // GitHub's API refuses requests without a User-Agent.
+      headers: { accept: 'application/json', authorization: `Bearer ${accessToken}`, 'user-agent': 'oauth-anywhere' },
+      signal,
+    });
+    if (response.status === 401) {
+      throw new OAuthError('invalid_grant', `The identity provider no longer accepts this session's token (HTTP 401 from ${named}). Sign in again.`, { status: 401 });
+    }
+    if (!response.ok) {
+      throw new OAuthError('idp_error', `The identity provider answered HTTP ${response.status} while reading the account from ${named}.`, { status: response.status });
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = (await response.json()) as Record<string, unknown>;
+    } catch {
+      throw new OAuthError('invalid_response', `The account answer from ${named} is not valid JSON.`);
+    }
+    const id = body?.[endpoint.subjectField];
+    const subject = typeof id === 'number' && Number.isFinite(id) ? String(id) : typeof id === 'string' && id.trim() ? id.trim() : undefined;
+    if (!subject) throw new OAuthError('invalid_response', `The account answer from ${named} has no "${endpoint.subjectField}".`);
+    const label = endpoint.labelFields.map((field) => body[field]).find((value): value is string => typeof value === 'string' && !!value.trim());
+    return { subject, label: label?.trim() ?? subject };
+  }
+
+  /**
+   * Asks the identity provider whether it still accepts an access token that an API refused: at the
+   * account endpoint, else at userinfo. 'unchecked' when it offers neither. Errors other than a
+   * rejection (network, HTTP 5xx) are thrown: they say nothing about the token.
+   */
+  async checkAccessToken(accessToken: string, signal?: AbortSignal): Promise<TokenCheck> {
+    try {
+      if (this.quirks.accountEndpoint) {
+        await this.account(accessToken, signal);
+        return 'valid';
+      }
+      const as = await this.metadata(signal);
+      if (!as.userinfo_endpoint) return 'unchecked';
+      await this.userinfo(accessToken, undefined, signal);
+      return 'valid';
+    } catch (error) {
+      if (isOAuthError(error, 'invalid_grant')) return 'rejected';
+      throw error;
+    }
+  }
+
   private async signInResult(
     as: oauth.AuthorizationServer,
     response: Response,
@@ -229,6 +312,7 @@ export class OAuthClient {
       const identity = identityFromClaims(claims);
       if (identity.label !== identity.subject) return identity;
     }
+    if (!claims && this.quirks.accountEndpoint) return this.account(tokens.accessToken, signal);
     const as = await this.metadata(signal);
     if (as.userinfo_endpoint) {
       const info = await this.userinfo(tokens.accessToken, claims?.sub, signal);

@@ -43,7 +43,8 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const codeChallenge = await oauth.calculatePKCECodeChallenge(codeVerifier);
   const state = oauth.generateRandomState();
-  const nonce = oauth.generateRandomNonce();
+  // A nonce travels back only in an ID token; a plain OAuth 2.0 provider (GitHub) issues none.
+  const nonce = client.quirks.plainOAuth2 ? undefined : oauth.generateRandomNonce();
 
   let redirectUri = '';
   let settle!: { resolve(result: SignInResult): void; reject(error: unknown): void };
@@ -82,12 +83,14 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
     redirectUri = options.forwardRedirect ? await options.forwardRedirect(server.redirectUri) : server.redirectUri;
     server.allowHost(new URL(redirectUri).host);
     const authorizeUrl = buildAuthorizeUrl(as.authorization_endpoint, {
+      // A preset's extra parameters (Auth0's audience) come first, so they can never replace ours.
+      ...client.quirks.authorizationParameters,
       client_id: client.clientId,
       response_type: 'code',
       redirect_uri: redirectUri,
-      scope: options.scopes.join(' '),
+      scope: client.requestScopes(options.scopes).join(' '),
       state,
-      nonce,
+      ...(nonce ? { nonce } : {}),
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
       ...(options.loginHint ? { login_hint: options.loginHint } : {}),

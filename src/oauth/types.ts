@@ -1,4 +1,5 @@
 /** Plain values the OAuth core takes and returns; nothing here knows about VS Code. */
+import type { Quirks } from './quirks.js';
 
 export interface EndpointOverrides {
   authorization_endpoint?: string;
@@ -15,6 +16,14 @@ export interface ProviderConfig {
   /** Scopes asked for on every sign-in, merged with the caller's. */
   scopes: readonly string[];
   endpoints?: EndpointOverrides;
+  /**
+   * Only for providers that insist on one even for native apps (Google; GitHub's web flow), where
+   * the provider itself says the secret is not confidential. Sent as client_secret_post to the
+   * token and revocation endpoints. Without it the client is public (`none`).
+   */
+  clientSecret?: string;
+  /** The provider's deviations from the standards, set by a preset; none means the strict path. */
+  quirks?: Quirks;
 }
 
 export interface TokenSet {

@@ -72,6 +72,11 @@ export type TestIdpOptions = { [K in keyof IdpSettings]?: IdpSettings[K] | undef
   clientId?: string | undefined;
   /** oidc-provider's clockTolerance in seconds. 0 by default here so that expiry is exact. */
   clockTolerance?: number | undefined;
+  /**
+   * A path the issuer ends with, where the provider is mounted: "/realms/dev" like Keycloak,
+   * "/oauth2/default" like Okta, "/" for an issuer with a trailing slash like Auth0's.
+   */
+  issuerPath?: string | undefined;
   /** Answers requests before the IdP does; returns true when it handled one (idp-cli's control API). */
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 };
@@ -202,7 +207,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}${options.issuerPath ?? ''}`;
+  // The provider's routes are relative to its mount point, like any mounted Koa app.
+  const mount = new URL(issuer).pathname.replace(/\/$/, '');
 
   const provider = new Provider(issuer, {
     adapter: memoryAdapter(),
@@ -286,8 +293,8 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   provider.on('server_error', (_ctx: unknown, err: unknown) => console.error('test IdP server_error:', err));
 
   const paths = new Map<string, RequestRecord['endpoint']>([
-    ['/.well-known/openid-configuration', 'discovery'],
-    ['/.well-known/oauth-authorization-server', 'discovery'],
+    [`${mount}/.well-known/openid-configuration`, 'discovery'],
+    [`${mount}/.well-known/oauth-authorization-server`, 'discovery'],
     [provider.pathFor('jwks'), 'jwks'],
     [provider.pathFor('device_authorization'), 'device_authorization'],
     [provider.pathFor('token'), 'token'],
@@ -309,7 +316,16 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const faults = new Map<IdpEndpoint, { fault: Fault; remaining: number }[]>();
   let slowDowns = 0;
   const closing = new AbortController();
-  const passToProvider = provider.callback();
+  const providerCallback = provider.callback();
+  // oidc-provider finds its mount path as the part of originalUrl that url lacks.
+  const passToProvider = (req: IncomingMessage, res: ServerResponse) => {
+    if (mount && req.url && (req.url === mount || req.url.startsWith(`${mount}/`) || req.url.startsWith(`${mount}?`))) {
+      Object.assign(req, { originalUrl: req.url });
+      req.url = req.url.slice(mount.length) || '/';
+      if (req.url.startsWith('?')) req.url = `/${req.url}`;
+    }
+    providerCallback(req, res);
+  };
 
   function takeFault(endpoint: IdpEndpoint): Fault | undefined {
     const queue = faults.get(endpoint);

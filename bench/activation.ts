@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Figure } from './figures.js';
+
+const file = join(__dirname, '../.cache/e2e/artifacts/activation.json');
+
+/**
+ * Activation is measured where it happens, in code-server's real extension host, by the end-to-end
+ * tier; this prints what its last run recorded.
+ */
+export async function benchActivation(): Promise<Figure[]> {
+  if (!existsSync(file)) {
+    return [{ name: 'activation (real extension host)', value: Number.NaN, unit: '', note: 'no record: run `npm run test:e2e` first' }];
+  }
+  const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const number = (key: string) => (typeof record[key] === 'number' ? (record[key] as number) : Number.NaN);
+  const requests = number('idpRequestsDuringActivation');
+  const reads = number('secretReadsDuringActivation');
+  return [
+    { name: 'activation: activate() to provider registered', value: number('registerMs'), unit: 'ms', note: `code-server extension host, ${String(record.at ?? 'unknown time')}` },
+    { name: 'activation: HTTP requests to the IdP', value: requests, unit: 'requests', goal: '0', met: requests === 0 },
+    { name: 'activation: SecretStorage reads', value: reads, unit: 'reads', goal: '<= 1', met: reads <= 1 },
+    ...(typeof record.heapAfterActivationKiB === 'number' ? [{ name: 'extension host heap after activation', value: record.heapAfterActivationKiB as number, unit: 'KiB' }] : []),
+  ];
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { applyResponseQuirks, hasResponseQuirks, scopesToSend, type Quirks } from '../../src/oauth/quirks.js';
+
+/** A fetch that answers every request with this body, status and headers. */
+function answering(body: string, status = 200, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  return async () => new Response(body, { status, headers });
+}
+
+async function through(quirks: Quirks, body: string, status = 200, headers?: Record<string, string>, method = 'POST') {
+  const response = await applyResponseQuirks(quirks, answering(body, status, headers))('https://idp.example.test/token', { method });
+  return { status: response.status, type: response.headers.get('content-type'), headers: response.headers, text: await response.text() };
+}
+
+const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+
+describe('applyResponseQuirks', () => {
+  test('decodes a form-encoded answer into JSON, numbers as numbers', async () => {
+    const out = await through({ formEncodedAnswers: true }, 'access_token=gho_x&token_type=bearer&scope=repo%2Cuser&expires_in=28800&interval=5', 200, form);
+    assert.match(out.type!, /application\/json/);
+    assert.deepEqual(JSON.parse(out.text), { access_token: 'gho_x', token_type: 'bearer', scope: 'repo,user', expires_in: 28800, interval: 5 });
+  });
+
+  test('leaves a form-encoded answer alone unless asked to decode it', async () => {
+    const out = await through({ commaSeparatedScope: true }, 'access_token=gho_x', 200, form);
+    assert.equal(out.text, 'access_token=gho_x');
+    assert.match(out.type!, /form-urlencoded/);
+  });
+
+  test('gives an error answer sent with HTTP 200 the status 400', async () => {
+    const out = await through({ errorsWithStatus200: true }, JSON.stringify({ error: 'authorization_pending' }));
+    assert.equal(out.status, 400);
+    assert.equal(JSON.parse(out.text).error, 'authorization_pending');
+    // A success that happens to carry an error field is not turned into an error.
+    assert.equal((await through({ errorsWithStatus200: true }, JSON.stringify({ access_token: 'x', token_type: 'bearer', error: 'odd' }))).status, 200);
+    // Without the quirk the 200 stays, and oauth4webapi refuses the answer.
+    assert.equal((await through({ commaSeparatedScope: true }, JSON.stringify({ error: 'authorization_pending' }))).status, 200);
+  });
+
+  test('maps error code aliases onto the standard ones', async () => {
+    const out = await through({ errorCodeAliases: { authorization_declined: 'access_denied' } }, JSON.stringify({ error: 'authorization_declined', error_description: 'no' }), 400);
+    assert.deepEqual(JSON.parse(out.text), { error: 'access_denied', error_description: 'no' });
+    assert.equal(out.status, 400);
+  });
+
+  test('all GitHub quirks together: form, 200 and token_expired', async () => {
+    const github: Quirks = { formEncodedAnswers: true, errorsWithStatus200: true, errorCodeAliases: { token_expired: 'expired_token' } };
+    const out = await through(github, 'error=token_expired&error_description=expired', 200, form);
+    assert.equal(out.status, 400);
+    assert.equal(JSON.parse(out.text).error, 'expired_token');
+  });
+
+  test('turns a comma-separated scope into a space-separated one', async () => {
+    const out = await through({ commaSeparatedScope: true }, JSON.stringify({ access_token: 'x', token_type: 'bearer', scope: 'repo,read:user' }));
+    assert.equal(JSON.parse(out.text).scope, 'repo read:user');
+  });
+
+  test('reads verification_url as verification_uri, never over a real one', async () => {
+    const google = await through({ verificationUrlAlias: true }, JSON.stringify({ device_code: 'd', user_code: 'u', verification_url: 'https://www.google.com/device', expires_in: 1800 }));
+    assert.equal(JSON.parse(google.text).verification_uri, 'https://www.google.com/device');
+    const both = await through({ verificationUrlAlias: true }, JSON.stringify({ verification_uri: 'https://a.example', verification_url: 'https://b.example' }));
+    assert.equal(JSON.parse(both.text).verification_uri, 'https://a.example');
+  });
+
+  test('keeps other headers (a WWW-Authenticate challenge) and the status', async () => {
+    const out = await through({ errorsWithStatus200: true }, JSON.stringify({ error: 'invalid_client' }), 401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="x"' });
+    assert.equal(out.status, 401);
+    assert.equal(out.headers.get('www-authenticate'), 'Basic realm="x"');
+  });
+
+  test('passes GET answers (discovery, keys, userinfo, account) and non-JSON answers through unchanged', async () => {
+    const get = await through({ formEncodedAnswers: true, errorsWithStatus200: true }, JSON.stringify({ error: 'x' }), 200, undefined, 'GET');
+    assert.equal(get.status, 200);
+    const html = await through({ errorsWithStatus200: true }, '<html>proxy error</html>', 502, { 'content-type': 'text/html' });
+    assert.deepEqual([html.status, html.text, html.type], [502, '<html>proxy error</html>', 'text/html']);
+    const empty = await through({ errorsWithStatus200: true }, '', 200, { 'content-type': 'application/json' });
+    assert.equal(empty.text, '');
+  });
+});
+
+describe('hasResponseQuirks and scopesToSend', () => {
+  test('only answer quirks switch the fetch wrapper on: no quirks is the strict path', () => {
+    assert.equal(hasResponseQuirks(undefined), false);
+    assert.equal(hasResponseQuirks({}), false);
+    assert.equal(hasResponseQuirks({ noRevocation: true, dropScopes: ['x'], authorizationParameters: { audience: 'a' } }), false);
+    assert.equal(hasResponseQuirks({ errorCodeAliases: {} }), false);
+    assert.equal(hasResponseQuirks({ errorCodeAliases: { a: 'b' } }), true);
+    assert.equal(hasResponseQuirks({ verificationUrlAlias: true }), true);
+  });
+
+  test('dropped scopes are never sent, whoever asks for them', () => {
+    assert.deepEqual(scopesToSend(['openid', 'offline_access', 'email'], { dropScopes: ['offline_access'] }), ['openid', 'email']);
+    assert.deepEqual(scopesToSend(['openid', 'offline_access'], undefined), ['openid', 'offline_access']);
+  });
+});
