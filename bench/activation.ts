@@ -15,9 +15,10 @@ export async function benchActivation(): Promise<Figure[]> {
   const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const number = (key: string) => (typeof record[key] === 'number' ? (record[key] as number) : Number.NaN);
   const requests = number('idpRequestsDuringActivation');
-  const reads = number('secretReadsDuringActivation');
+  const reads = number('secretStorageReadsDuringActivation');
   return [
-    { name: 'activation: activate() to provider registered', value: number('registerMs'), unit: 'ms', note: `code-server extension host, ${String(record.at ?? 'unknown time')}` },
+    { name: 'activation: activate() to provider registered', value: number('providerRegisteredMsAfterActivate'), unit: 'ms', note: `code-server ${String(record.codeServer ?? '')} extension host, ${String(record.measuredAt ?? 'unknown time')}` },
+    { name: 'activation: activation request to provider registered', value: number('activationRequestToRegisteredMs'), unit: 'ms', note: 'as the extension host saw it, module load included' },
     { name: 'activation: HTTP requests to the IdP', value: requests, unit: 'requests', goal: '0', met: requests === 0 },
     { name: 'activation: SecretStorage reads', value: reads, unit: 'reads', goal: '<= 1', met: reads <= 1 },
     ...(typeof record.heapAfterActivationKiB === 'number' ? [{ name: 'extension host heap after activation', value: record.heapAfterActivationKiB as number, unit: 'KiB' }] : []),
