@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { AuthSessionChanges, SessionManager } from '../auth/sessionManager.js';
 import type { SettingProblem } from '../config.js';
+import { isOAuthError } from '../oauth/errors.js';
 import type { Logger } from '../oauth/types.js';
 import { notifySettingsProblems, notifySignInFailure } from './notifications.js';
 
@@ -38,7 +39,9 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
     try {
       return await backend.manager.createSession(scopes, options.account);
     } catch (error) {
-      this.logger.error(`Sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
+      // A person pressing Cancel is not an error worth an error line.
+      if (isOAuthError(error, 'cancelled')) this.logger.info(`Sign-in stopped: ${error.message}`);
+      else this.logger.error(`Sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
       notifySignInFailure(error);
       throw error;
     }

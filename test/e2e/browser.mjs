@@ -107,6 +107,15 @@ function installExitHandler() {
   });
 }
 
+/**
+ * A URL without its query and fragment: an OAuth redirect carries the authorization code and state
+ * there, and this log is an artifact that the secret-leak scan reads.
+ */
+export function withoutQuery(url) {
+  const cut = url.search(/[?#]/);
+  return cut < 0 ? url : `${url.slice(0, cut)}${url[cut]}…`;
+}
+
 function attachLogging(page, logFile) {
   const write = (line) => {
     try {
@@ -119,7 +128,7 @@ function attachLogging(page, logFile) {
   page.on('pageerror', (err) => write(`[pageerror] ${err.stack ?? err.message}`));
   page.on('crash', () => write('[crash] page crashed'));
   page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) write(`[navigated] ${frame.url()}`);
+    if (frame === page.mainFrame()) write(`[navigated] ${withoutQuery(frame.url())}`);
   });
 }
 

@@ -7,7 +7,7 @@
 //
 // Every code-server runs in its own process group; the group is killed on stop(), on SIGINT,
 // SIGTERM and SIGHUP, and when this process exits (also after an uncaught error), so a failing
-// test leaves no server behind.
+// test leaves no server behind (processGroups.mjs).
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { killGroup, killTrackedGroups, trackGroup, untrackGroup } from './processGroups.mjs';
 import { TMP_ROOT, cleanEnv, provision } from './provision.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -43,40 +44,9 @@ export const DEFAULT_SETTINGS = {
 // ---------------------------------------------------------------------------------------------
 // Process-group bookkeeping and cleanup
 
-const liveGroups = new Set();
-let handlersInstalled = false;
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function installCleanupHandlers() {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', () => {
-    for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-    liveGroups.clear();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => {
-      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-      liveGroups.clear();
-      // Default behaviour of the signal, after cleanup: exit with 128 + signal number.
-      process.exit(128 + SIGNAL_NUMBERS[signal]);
-    });
-  }
-}
-
-/** Kills every code-server this process started and did not stop yet. */
+/** Kills every code-server (and install run) this process started and did not stop yet. */
 export function killAllCodeServers() {
-  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-  liveGroups.clear();
+  killTrackedGroups();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,9 +85,24 @@ export function makeTempDir(prefix, parent = TMP_ROOT) {
 }
 
 /**
+ * code-server asks its extension gallery (open-vsx.org) for extension metadata on every window
+ * load. These runs stay on 127.0.0.0/8: the gallery is pointed at a closed loopback port, so the
+ * query fails at once instead of going out (or waiting for DNS).
+ */
+const OFFLINE_GALLERY = JSON.stringify({
+  serviceUrl: 'http://127.0.0.1:1/vscode/gallery',
+  itemUrl: 'http://127.0.0.1:1/vscode/item',
+  resourceUrlTemplate: 'http://127.0.0.1:1/vscode/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}',
+  controlUrl: '',
+  nlsBaseUrl: '',
+  publisherUrl: '',
+});
+
+/**
  * Environment for code-server: the real one minus npm_* / VSCODE_* (inside a VS Code terminal
  * VSCODE_IPC_HOOK_CLI would turn code-server into a CLI client) and code-server's own password
- * variables, with HOME, XDG_* and TMPDIR in a scratch folder and Node 24 first on PATH.
+ * variables, with HOME, XDG_* and TMPDIR in a scratch folder, Node 24 first on PATH and the
+ * extension gallery on a closed loopback port.
  */
 function serverEnv(provisioned, scratchDir, extra = {}) {
   const env = cleanEnv(provisioned.nodeBinDir);
@@ -136,7 +121,7 @@ function serverEnv(provisioned, scratchDir, extra = {}) {
     TMPDIR: path.join(scratchDir, 'tmp'),
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return { ...env, ...dirs, ...extra };
+  return { ...env, ...dirs, EXTENSIONS_GALLERY: OFFLINE_GALLERY, ...extra };
 }
 
 function tailOf(file, lines = 40) {
@@ -183,7 +168,6 @@ export async function startCodeServer(options) {
   } = options;
   if (!extensionsDir || !userDataDir) throw new Error('startCodeServer needs extensionsDir and userDataDir');
   const provisioned = options.provisioned ?? (await provision());
-  installCleanupHandlers();
 
   const ownScratch = !options.scratchDir;
   const scratchDir = options.scratchDir ?? makeTempDir('code-server');
@@ -225,7 +209,7 @@ export async function startCodeServer(options) {
     detached: true, // own process group: stop() kills the extension host and helpers too
   });
   fs.closeSync(out);
-  liveGroups.add(child.pid);
+  trackGroup(child.pid);
 
   let exited = null;
   const exitPromise = new Promise((resolve) => {
@@ -250,7 +234,7 @@ export async function startCodeServer(options) {
     }
     // Always sweep the group: helpers (extension host, file watcher) may outlive the main process.
     killGroup(child.pid, 'SIGKILL');
-    liveGroups.delete(child.pid);
+    untrackGroup(child.pid);
     if (ownScratch && !options.keepScratch) {
       if (path.dirname(logFile) === scratchDir) {
         // The log lives in the scratch folder: keep it, drop the rest.
@@ -269,7 +253,7 @@ export async function startCodeServer(options) {
   const deadline = started + timeoutMs;
   for (;;) {
     if (exited) {
-      liveGroups.delete(child.pid);
+      untrackGroup(child.pid);
       throw new Error(
         `code-server exited before it was healthy (${JSON.stringify(exited)}). Log ${logFile}:\n${tailOf(logFile)}`,
       );
@@ -306,7 +290,7 @@ export async function startCodeServer(options) {
 function runNode(provisioned, argv, { env, timeoutMs = 120_000, cwd } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(provisioned.nodeBin, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    liveGroups.add(child.pid);
+    trackGroup(child.pid);
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -315,7 +299,7 @@ function runNode(provisioned, argv, { env, timeoutMs = 120_000, cwd } = {}) {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       killGroup(child.pid, 'SIGKILL');
-      liveGroups.delete(child.pid);
+      untrackGroup(child.pid);
       if (code === 0) resolve(output);
       else reject(new Error(`${path.basename(argv[0])} ${argv.slice(1).join(' ')} failed (${code ?? signal}):\n${output}`));
     });

