@@ -147,3 +147,62 @@ function misconfiguration(check: () => unknown, report: (message: string) => voi
     else throw error;
   }
 }
+
+export const mainProviderId = 'oauth-anywhere';
+
+/** One authentication provider to register: the main one, or an entry of `oauthAnywhere.providers`. */
+export interface ProviderDefinition {
+  /** The id other extensions pass to getSession. */
+  id: string;
+  label: string;
+  /** Reads this provider's settings by their names below `oauthAnywhere.`. */
+  read: SettingReader;
+}
+
+const entryKeys = ['id', 'label', 'issuer', 'clientId', 'scopes', 'flow', 'endpoints', 'preset', 'loopbackPort', 'signOutAtIdentityProvider', ...presetSettings] as const;
+/** Settings an entry inherits from the main provider unless it sets them itself. */
+const sharedKeys = ['loopbackPort', 'signOutAtIdentityProvider'];
+const entryIdPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/**
+ * The main provider plus one per valid entry of `oauthAnywhere.providers`. An entry is registered as
+ * `oauth-anywhere.<id>`, so it can never take the id of another extension's provider (`github`,
+ * `microsoft`). Entries share the main provider's loopback port and sign-out choice unless they set
+ * their own; everything else is theirs alone.
+ */
+export function readProviderDefinitions(read: SettingReader): { definitions: ProviderDefinition[]; problems: SettingProblem[] } {
+  const label = stringSetting(read('label')) || defaultLabel;
+  const definitions: ProviderDefinition[] = [{ id: mainProviderId, label, read }];
+  const problems: SettingProblem[] = [];
+  const entries = read('providers') ?? [];
+  if (!Array.isArray(entries)) {
+    return { definitions, problems: [{ setting: `${settingsSection}.providers`, message: '"OAuth Anywhere: Providers" must be a list of provider objects.' }] };
+  }
+  const seen = new Set<string>();
+  entries.forEach((entry: unknown, index) => {
+    const where = `${settingsSection}.providers`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push({ setting: where, message: `Entry ${index + 1} of "OAuth Anywhere: Providers" is not an object.` });
+      return;
+    }
+    const fields = entry as Record<string, unknown>;
+    const id = stringSetting(fields.id);
+    if (!entryIdPattern.test(id)) {
+      problems.push({ setting: where, message: `Entry ${index + 1} of "OAuth Anywhere: Providers" needs an "id" of lower-case letters, digits and dashes (at most 40), e.g. "work".` });
+      return;
+    }
+    if (seen.has(id)) {
+      problems.push({ setting: where, message: `Two entries of "OAuth Anywhere: Providers" have the id "${id}"; ids must be unique.` });
+      return;
+    }
+    seen.add(id);
+    const unknown = Object.keys(fields).filter((key) => !(entryKeys as readonly string[]).includes(key));
+    if (unknown.length) problems.push({ setting: where, message: `Provider "${id}": unknown field(s) ${unknown.map((key) => `"${key}"`).join(', ')}; known: ${entryKeys.join(', ')}.` });
+    definitions.push({
+      id: `${mainProviderId}.${id}`,
+      label: stringSetting(fields.label) || id,
+      read: (key) => (key in fields ? fields[key] : sharedKeys.includes(key) ? read(key) : undefined),
+    });
+  });
+  return { definitions, problems };
+}

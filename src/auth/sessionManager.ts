@@ -116,15 +116,22 @@ export class SessionManager {
   }
 
   /** Revokes at the IdP (best effort), then forgets the session locally whatever the IdP said. */
-  async removeSession(sessionId: string): Promise<void> {
+  /** Resolves with the session that was removed (its ID token serves an RP-initiated logout). */
+  async removeSession(sessionId: string): Promise<AuthSession | undefined> {
     const session = (await this.store.all()).find((candidate) => candidate.id === sessionId);
     if (!session) {
       this.options.logger.info(`Sign-out: no session ${sessionId}; nothing to do.`);
-      return;
+      return undefined;
     }
     await this.revoke(session);
     await this.store.update((sessions) => sessions.filter((candidate) => candidate.id !== sessionId));
     this.options.logger.info(`Signed out ${session.account.label}.`);
+    return toAuthSession(session);
+  }
+
+  /** Where to send the browser to end the session at the identity provider too (when it can). */
+  endSessionUrl(idToken: string | undefined): Promise<URL | undefined> {
+    return this.options.client.endSessionUrl(idToken);
   }
 
   /**

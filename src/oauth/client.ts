@@ -214,6 +214,20 @@ export class OAuthClient {
     }
   }
 
+  /**
+   * OpenID Connect RP-initiated logout: the URL that ends the user's session at the identity provider
+   * itself, or undefined when it offers no end_session_endpoint. The ID token, when there is one,
+   * tells the IdP whose session to end without asking.
+   */
+  async endSessionUrl(idToken: string | undefined, signal?: AbortSignal): Promise<URL | undefined> {
+    const as = await this.metadata(signal);
+    if (!as.end_session_endpoint) return undefined;
+    const url = new URL(as.end_session_endpoint);
+    url.searchParams.set('client_id', this.clientId);
+    if (idToken) url.searchParams.set('id_token_hint', idToken);
+    return url;
+  }
+
   /** The userinfo claims for an access token; `expectedSubject` guards against a mixed-up token. */
   async userinfo(accessToken: string, expectedSubject?: string, signal?: AbortSignal): Promise<oauth.UserInfoResponse> {
     const as = await this.metadata(signal);

@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
-import type { AuthSessionChanges, SessionManager } from '../auth/sessionManager.js';
+import type { AuthSessionChanges, RejectionOutcome, SessionManager } from '../auth/sessionManager.js';
 import type { SettingProblem } from '../config.js';
 import { isOAuthError } from '../oauth/errors.js';
 import type { Logger } from '../oauth/types.js';
 import { notifySettingsProblems, notifySignInFailure } from './notifications.js';
+import type { RecentErrors } from './services.js';
 
-export type ManagerFactory = () => { manager: SessionManager } | { problems: SettingProblem[] };
+export type ManagerFactory = () => { manager: SessionManager; signOutAtIdentityProvider: boolean } | { problems: SettingProblem[] };
 
-type Backend = { manager: SessionManager; subscriptions: vscode.Disposable[] } | { problems: SettingProblem[] };
+type Backend = { manager: SessionManager; signOutAtIdentityProvider: boolean; subscriptions: vscode.Disposable[] } | { problems: SettingProblem[] };
 
 /**
  * vscode.AuthenticationProvider over a SessionManager. The manager is built from the settings on first
@@ -20,8 +21,11 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
   private backend: Backend | undefined;
 
   constructor(
+    readonly id: string,
+    readonly label: string,
     private readonly createManager: ManagerFactory,
     private readonly logger: Logger,
+    private readonly recentErrors: RecentErrors,
   ) {}
 
   async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
@@ -39,9 +43,13 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
     try {
       return await backend.manager.createSession(scopes, options.account);
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
       // A person pressing Cancel is not an error worth an error line.
-      if (isOAuthError(error, 'cancelled')) this.logger.info(`Sign-in stopped: ${error.message}`);
-      else this.logger.error(`Sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (isOAuthError(error, 'cancelled')) this.logger.info(`Sign-in stopped: ${message}`);
+      else {
+        this.logger.error(`Sign-in failed: ${message}`);
+        this.recentErrors.add(this.label, message);
+      }
       notifySignInFailure(error);
       throw error;
     }
@@ -49,7 +57,16 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
 
   async removeSession(sessionId: string): Promise<void> {
     const backend = this.connect();
-    if ('manager' in backend) await backend.manager.removeSession(sessionId);
+    if (!('manager' in backend)) return;
+    const removed = await backend.manager.removeSession(sessionId);
+    if (removed && backend.signOutAtIdentityProvider) await this.endSessionAtIdentityProvider(backend.manager, removed.idToken);
+  }
+
+  /** A consumer's API refused this session's token: the IdP decides whether the session lives on. */
+  async reportRejected(sessionId: string): Promise<RejectionOutcome> {
+    const backend = this.connect();
+    if (!('manager' in backend)) return 'removed';
+    return backend.manager.reportRejected(sessionId);
   }
 
   /** The sessions of the current configuration, unrefreshed (for pickers). */
@@ -79,17 +96,32 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
     this.changes.dispose();
   }
 
+  /** RP-initiated logout, when asked for: the browser ends the session at the IdP as well. */
+  private async endSessionAtIdentityProvider(manager: SessionManager, idToken: string | undefined): Promise<void> {
+    try {
+      const url = await manager.endSessionUrl(idToken);
+      if (!url) {
+        this.logger.info('The identity provider offers no end_session_endpoint; signed out in VS Code only.');
+        return;
+      }
+      this.logger.info(`Ending the session at the identity provider (${url.origin}${url.pathname}).`);
+      await vscode.env.openExternal(vscode.Uri.parse(url.href, true));
+    } catch (error) {
+      this.logger.warn(`Could not end the session at the identity provider: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   private connect(): Backend {
     if (this.backend) return this.backend;
     const made = this.createManager();
     if ('problems' in made) {
-      for (const problem of made.problems) this.logger.warn(`${problem.setting}: ${problem.message}`);
+      for (const problem of made.problems) this.logger.warn(`${this.label}: ${problem.setting}: ${problem.message}`);
       this.backend = made;
       return made;
     }
-    const { manager } = made;
+    const { manager, signOutAtIdentityProvider } = made;
     const subscriptions = [manager.watch(), manager.onDidChangeSessions((changes: AuthSessionChanges) => this.changes.fire(changes))];
-    this.backend = { manager, subscriptions };
+    this.backend = { manager, signOutAtIdentityProvider, subscriptions };
     return this.backend;
   }
 

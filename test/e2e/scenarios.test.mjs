@@ -366,6 +366,7 @@ describe('OAuth Anywhere in VS Code (code-server) in Chromium', () => {
     if (env.browser) await env.browser.close().catch((error) => report.notes.push(`closing Chromium: ${error}`));
     if (env.server) await env.server.stop().catch((error) => report.notes.push(`stopping code-server: ${error}`));
     if (env.idp) await env.idp.stop().catch((error) => report.notes.push(`stopping the IdP: ${error}`));
+    if (env.secondIdp) await env.secondIdp.stop().catch((error) => report.notes.push(`stopping the second IdP: ${error}`));
     report.teardownMs = Date.now() - t;
     if (env.artifactsDir) {
       collectExtensionLogs();
@@ -776,6 +777,63 @@ describe('OAuth Anywhere in VS Code (code-server) in Chromium', () => {
     assert.equal(session.session.account.label, ACCOUNT_LABEL);
     assert.equal((await idp.userinfo(consumerToken(session))).status, 200, 'userinfo accepts the token');
     await s.shot('consumer-got-session');
+  });
+
+  scenario(9, 'two providers (oauthAnywhere.providers): both in the Accounts menu, each signed in separately', { needs: [8] }, async (s) => {
+    // A second, independent IdP on another loopback address, registered as oauth-anywhere.second.
+    env.secondIdp = await startIdpProcess({
+      host: '127.0.0.3',
+      deviceInterval: DEVICE_INTERVAL_S,
+      secretLedger: env.secretLedger,
+      onStderr: (chunk) => fs.appendFileSync(path.join(env.artifactsDir, 'idp-second.log'), chunk),
+    });
+    const second = env.secondIdp;
+    env.settings = {
+      ...env.settings,
+      'oauthAnywhere.providers': [{ id: 'second', label: 'Second IdP', issuer: second.issuer, clientId: second.clientId, flow: 'device' }],
+    };
+    fs.writeFileSync(path.join(env.userDataDir, 'User', 'settings.json'), `${JSON.stringify(env.settings, null, 2)}\n`);
+    await reloadWindow();
+    const { page, context } = env;
+    const secondSignIn = /^Sign in with Second IdP/;
+    const secondAccount = /^demo \(Second IdP\)$/;
+
+    const before = await waitForAccountsMenu(page, (items) => items.some((i) => ACCOUNT_ENTRY.test(i)) && items.some((i) => secondSignIn.test(i)), {
+      what: 'the first provider signed in and "Sign in with Second IdP"',
+    });
+    s.check('accountsMenuBefore', before);
+    await s.shot('accounts-menu-two-providers');
+    await clickMenuEntry(page, secondSignIn, { timeoutMs: 3000 }).catch(() => chooseFromAccountsMenu(page, secondSignIn));
+
+    const prompt = toast(page, /Enter code/);
+    await prompt.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const code = parseDeviceNotification(await toastMessage(prompt));
+    assert.equal(code.issuer, `${second.issuer}/`, 'the code is for the second IdP');
+    await s.shot('second-device-code');
+    const idpPage = await context.newPage();
+    await idpPage.goto(code.verificationUri, { waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
+    await idpPage.locator('input[name="user_code"]').pressSequentially(code.userCode, { delay: 30 });
+    await idpPage.locator('#continue').click();
+    await idpPage.locator('#confirm').click();
+    await idpPage.locator('#approve').click();
+    await idpPage.locator('#device-success').waitFor({ timeout: UI_TIMEOUT });
+    await idpPage.close();
+    await page.bringToFront();
+    await waitForToastGone(/Enter code/);
+
+    const after = await waitForAccountsMenu(page, (items) => items.some((i) => ACCOUNT_ENTRY.test(i)) && items.some((i) => secondAccount.test(i)), {
+      what: 'both accounts',
+    });
+    s.check('accountsMenuAfter', after);
+    await s.shot('accounts-menu-both-signed-in');
+    await closeMenus(page);
+    const secondCounts = await second.control.counts();
+    s.check('secondIdpRequests', secondCounts);
+    assert.ok(Object.keys(secondCounts).some((key) => key.startsWith('token')), 'the second IdP issued tokens');
+    // The first provider's session is untouched: the consumer still gets it without a prompt.
+    const first = await consumer(s, 'getSessionSilent');
+    assert.equal(first.status, 'ok');
+    assert.equal((await env.idp.userinfo(consumerToken(first))).status, 200, 'the first IdP still accepts its token');
   });
 
   it('artifacts: no issued secret in any file but *.token', async () => {
