@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
@@ -8,23 +7,13 @@ import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
+import { portClosed } from '../support/net.js';
 
 const logger = captureLogger();
 
 const pages = loadCallbackPages(join(__dirname, '../../media'));
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
-/** True when nothing listens on the port any more. */
-function portClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 function redirectPort(authorizeUrl: string): number {
   return Number(new URL(new URL(authorizeUrl).searchParams.get('redirect_uri')!).port);

@@ -17,6 +17,7 @@ import { DEVICE_CODE_GRANT, type Decision } from '../support/idp.js';
 import { ENTRA_TEST_TENANT, GITHUB_USER_ID, startQuirkyIdp, type QuirkyIdp } from '../support/idpQuirks.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
+import { movableClock } from '../support/clocks.js';
 
 const logger = captureLogger();
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -80,14 +81,6 @@ async function failure(promise: Promise<unknown>): Promise<OAuthError> {
   return error;
 }
 
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    advance: (ms) => void (offset += ms),
-  };
-}
 
 describe('GitHub preset (device flow; web flow with a client secret)', () => {
   let idp: QuirkyIdp;

@@ -9,24 +9,15 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
-import type { Clock } from '../../src/oauth/types.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type MemorySecretStorage, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
+import { movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
 const hour = 3_600_000;
 
-/** Wall-clock sleeps (the lease needs real time to settle) with a "now" the test can move ahead. */
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    advance: (ms) => void (offset += ms),
-  };
-}
 
 /**
  * One VS Code window's provider logic with the thinnest possible adapter where VS Code would show

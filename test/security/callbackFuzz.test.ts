@@ -28,6 +28,7 @@ import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
+import { portClosed } from '../support/net.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -115,16 +116,6 @@ function sendRaw(port: number, payload: Buffer): Promise<FuzzOutcome> {
   });
 }
 
-function portClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 /** Builds the fuzz corpus for one callback port and its real state (used only where it must be refused). */
 function fuzzer(port: number, rightState: string, seed: number) {

@@ -20,6 +20,7 @@ import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type IdpEndpoint, type Tes
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
+import { movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -105,23 +106,6 @@ const table: Record<Operation, Row> = {
   userinfo: { endpoint: 'userinfo', mentions: /userinfo|account|\/me\b/, faults: common },
 };
 
-/** A clock whose "now" can be moved past token expiry; sleeps are real (the lease needs them). */
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(new OAuthError('cancelled', 'Sign-in was cancelled.'));
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(new OAuthError('cancelled', 'Sign-in was cancelled.'));
-        }, { once: true });
-      }),
-    advance: (ms) => void (offset += ms),
-  };
-}
 
 /** One window of the extension against one IdP, with storage the test can inspect. */
 function harness(idp: TestIdp, flow: 'device' | 'loopback') {

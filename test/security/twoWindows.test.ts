@@ -9,26 +9,17 @@ import { storageKey } from '../../src/auth/sessionStore.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { Redactor } from '../../src/oauth/redact.js';
-import type { Clock } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks } from '../support/secretLedger.js';
+import { movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const hour = 3_600_000;
 const rounds = 100;
 const windowCount = 3;
 
-/** Real sleeps (the lease needs real time to settle) and a "now" every window shares and the test moves. */
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    advance: (ms) => void (offset += ms),
-  };
-}
 
 /** Deterministic jitter, so a failing interleaving can be replayed. */
 function jitter(seed: number): () => number {

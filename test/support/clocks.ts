@@ -39,3 +39,16 @@ export function frozenClock(realMs: number, start = Date.now()): Clock {
       }),
   };
 }
+
+/**
+ * Wall-clock sleeps (a cross-window lease needs real time to settle) with a "now" the test moves
+ * ahead, to make tokens expire without waiting for them.
+ */
+export function movableClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    advance: (ms) => void (offset += ms),
+  };
+}
