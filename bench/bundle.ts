@@ -11,7 +11,13 @@ const reference = { 'github-authentication': 230_203, 'microsoft-authentication'
 export async function benchBundle(): Promise<Figure[]> {
   execFileSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: root, stdio: 'ignore' });
   const bytes = statSync(join(root, 'dist/extension.js')).size;
-  const figures: Figure[] = [{ name: 'bundle dist/extension.js (minified)', value: bytes, unit: 'bytes' }];
+  const lazy = ['dist/core.js', 'dist/qr.js'].map((file) => ({ file, bytes: statSync(join(root, file)).size }));
+  const total = bytes + lazy.reduce((sum, chunk) => sum + chunk.bytes, 0);
+  const figures: Figure[] = [
+    { name: 'bundle dist/extension.js (minified; loaded at activation)', value: bytes, unit: 'bytes' },
+    ...lazy.map((chunk) => ({ name: `bundle ${chunk.file} (loaded on first use)`, value: chunk.bytes, unit: 'bytes' })),
+    { name: 'bundle: all JavaScript shipped', value: total, unit: 'bytes' },
+  ];
   for (const [name, fallback] of Object.entries(reference)) {
     const found = findBuiltIn(name);
     const anchor = found ? statSync(found).size : fallback;
@@ -21,7 +27,7 @@ export async function benchBundle(): Promise<Figure[]> {
       value: ratio,
       unit: 'x',
       ...(name === 'github-authentication' ? { goal: '<= 0.25', met: ratio <= 0.25 } : {}),
-      note: `${anchor.toLocaleString('en-US')} bytes, ${found ? 'measured in the provisioned code-server' : 'from FACTS.md (code-server not provisioned)'}`,
+      note: `${anchor.toLocaleString('en-US')} bytes, ${found ? 'measured in the provisioned code-server' : 'from FACTS.md (code-server not provisioned)'}; all shipped JS: ${(total / anchor).toFixed(2)}x`,
     });
   }
   return figures;

@@ -1,5 +1,5 @@
 import { parseEndpoint, parseIssuer } from './oauth/endpointUrls.js';
-import { OAuthError } from './oauth/errors.js';
+import { isOAuthError } from './oauth/errors.js';
 import type { Flow, FlowSetting } from './oauth/chooseFlow.js';
 import { findPreset, presetIds, resolvePreset, settingName, type PresetId, type PresetInput, type PresetSetting, type ResolvedPreset } from './oauth/presets.js';
 import type { EndpointOverrides, ProviderConfig } from './oauth/types.js';
@@ -143,7 +143,7 @@ function misconfiguration(check: () => unknown, report: (message: string) => voi
   try {
     check();
   } catch (error) {
-    if (error instanceof OAuthError) report(error.message);
+    if (isOAuthError(error)) report(error.message);
     else throw error;
   }
 }
@@ -159,9 +159,9 @@ export interface ProviderDefinition {
   read: SettingReader;
 }
 
-const entryKeys = ['id', 'label', 'issuer', 'clientId', 'scopes', 'flow', 'endpoints', 'preset', 'loopbackPort', 'signOutAtIdentityProvider', ...presetSettings] as const;
+const entryKeys = ['id', 'label', 'issuer', 'clientId', 'scopes', 'flow', 'endpoints', 'preset', 'loopbackPort', 'signOutAtIdentityProvider', 'browserCheckSeconds', ...presetSettings] as const;
 /** Settings an entry inherits from the main provider unless it sets them itself. */
-const sharedKeys = ['loopbackPort', 'signOutAtIdentityProvider'];
+const sharedKeys = ['loopbackPort', 'signOutAtIdentityProvider', 'browserCheckSeconds'];
 const entryIdPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 /**

@@ -4,11 +4,14 @@ import type { SecretStoragePort } from './auth/sessionStore.js';
 import { settingsSection } from './config.js';
 import { loadCallbackPages, type CallbackPages } from './oauth/callbackPages.js';
 import { registerCommands } from './vscode/commands.js';
+import { registerConfigureCommand } from './vscode/configureCommand.js';
 import { readEnvironment } from './vscode/environment.js';
 import { createLog } from './vscode/log.js';
 import { PromptActions } from './vscode/prompts.js';
 import { ProviderRegistry } from './vscode/providerRegistry.js';
+import { registerQrCodePanel } from './vscode/qrCodePanel.js';
 import { RecentErrors, type ExtensionServices } from './vscode/services.js';
+import { registerTroubleshootCommand } from './vscode/troubleshootCommand.js';
 
 /**
  * Registers the providers before anything else and awaits nothing: VS Code gives an activated
@@ -41,6 +44,9 @@ export function activate(context: vscode.ExtensionContext): void {
     channel,
     prompts.register(),
     registerCommands(registry, channel),
+    registerTroubleshootCommand(services),
+    registerConfigureCommand(services),
+    registerQrCodePanel(services),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(settingsSection)) return;
       registry.sync();

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { realClock } from '../oauth/clock.js';
 import type { OAuthClient } from '../oauth/client.js';
+
+/**
+ * The part of the OAuth client the session layer uses. The shell passes one that loads the OAuth
+ * core on first use, so that serving stored sessions never loads it.
+ */
+export type SessionClient = Pick<OAuthClient, 'issuer' | 'clientId' | 'refresh' | 'revoke' | 'checkAccessToken' | 'endSessionUrl'>;
 import { isOAuthError, OAuthError } from '../oauth/errors.js';
 import type { Redactor } from '../oauth/redact.js';
 import type { Clock, Logger, SignInResult } from '../oauth/types.js';
@@ -38,7 +44,7 @@ export type SignInRunner = (request: SignInRequest) => Promise<SignInResult>;
 
 export interface SessionManagerOptions {
   providerId: string;
-  client: OAuthClient;
+  client: SessionClient;
   configuredScopes: readonly string[];
   secrets: SecretStoragePort;
   signIn: SignInRunner;
@@ -159,7 +165,7 @@ export class SessionManager {
       if (!refreshed) return 'removed';
       return refreshed.tokens.accessToken === rejectedToken ? 'kept' : 'refreshed';
     }
-    let verdict: Awaited<ReturnType<OAuthClient['checkAccessToken']>>;
+    let verdict: Awaited<ReturnType<SessionClient['checkAccessToken']>>;
     try {
       verdict = await client.checkAccessToken(rejectedToken);
     } catch (error) {

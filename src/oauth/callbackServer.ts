@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OAuthError } from './errors.js';
+import { OAuthError, isOAuthError } from './errors.js';
 import type { CallbackPages } from './callbackPages.js';
 
 export interface CallbackServerOptions {
@@ -112,7 +112,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
     const outcome = await options.onCallback(url.searchParams).catch((error: unknown) => ({
       ok: false as const,
-      message: error instanceof OAuthError ? error.message : 'The sign-in failed. See the OAuth Anywhere log in VS Code.',
+      message: isOAuthError(error) ? error.message : 'The sign-in failed. See the OAuth Anywhere log in VS Code.',
     }));
     if (outcome.ok) send(response, 200, options.pages.success(outcome.label));
     else send(response, 400, options.pages.failure(outcome.message));

@@ -349,7 +349,7 @@ export class OAuthClient {
       return { issuer: this.config.issuer.trim(), ...overrides };
     }
     const discovered = await this.discoverWith('oidc').catch(async (error: unknown) => {
-      if (!(error instanceof OAuthError) || error.details.status !== 404) throw error;
+      if (!isOAuthError(error) || error.details.status !== 404) throw error;
       this.logger.info(`No OpenID Connect discovery at ${this.issuer.href}; trying OAuth 2.0 authorization server metadata.`);
       return this.discoverWith('oauth2');
     });

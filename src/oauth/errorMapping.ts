@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { OAuthError } from './errors.js';
+import { OAuthError, isOAuthError } from './errors.js';
 import { redactSecretShapes } from './redact.js';
 
 /**
@@ -9,7 +9,7 @@ import { redactSecretShapes } from './redact.js';
  * status codes and the IdP's OAuth error code and description.
  */
 export function toOAuthError(error: unknown, action: string): OAuthError {
-  if (error instanceof OAuthError) return error;
+  if (isOAuthError(error)) return error;
 
   if (error instanceof oauth.ResponseBodyError) {
     return fromOAuthErrorCode(error.error, error.error_description, action, {

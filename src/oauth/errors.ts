@@ -33,8 +33,12 @@ export class OAuthError extends Error {
   }
 }
 
+/**
+ * Recognises an OAuthError by its shape, not by `instanceof`: the OAuth core is loaded as a bundle of
+ * its own on first use, so its errors are instances of that bundle's copy of the class.
+ */
 export function isOAuthError(error: unknown, kind?: OAuthErrorKind): error is OAuthError {
-  return error instanceof OAuthError && (kind === undefined || error.kind === kind);
+  return error instanceof Error && error.name === 'OAuthError' && typeof (error as OAuthError).kind === 'string' && (kind === undefined || (error as OAuthError).kind === kind);
 }
 
 export function cancelled(what = 'Sign-in'): OAuthError {

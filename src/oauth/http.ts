@@ -1,4 +1,4 @@
-import { OAuthError } from './errors.js';
+import { OAuthError, isOAuthError } from './errors.js';
 
 export interface HttpLimits {
   /** Every request to the identity provider gets an answer or an error within this time. */
@@ -36,7 +36,7 @@ export function boundedFetch(limits: HttpLimits, observe?: HttpObserver) {
     try {
       body = await readBounded(response, limits.maxBodyBytes, where);
     } catch (error) {
-      if (error instanceof OAuthError) throw error;
+      if (isOAuthError(error)) throw error;
       throw requestFailure(error, where, limits.timeoutMs, timeout, init.signal ?? undefined);
     }
     const nullBody = [101, 204, 205, 304].includes(response.status);
@@ -84,7 +84,7 @@ function requestFailure(
 ): OAuthError {
   if (callerSignal?.aborted) {
     const reason: unknown = callerSignal.reason;
-    return reason instanceof OAuthError ? reason : new OAuthError('cancelled', 'Sign-in was cancelled.');
+    return isOAuthError(reason) ? reason : new OAuthError('cancelled', 'Sign-in was cancelled.');
   }
   if (timeout.aborted) {
     return new OAuthError(

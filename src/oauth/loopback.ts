@@ -5,13 +5,43 @@ import { startCallbackServer } from './callbackServer.js';
 import type { OAuthClient } from './client.js';
 import { OAuthError } from './errors.js';
 import { toOAuthError } from './errorMapping.js';
+import { parsePastedResponse } from './pastedResponse.js';
 import type { Logger, SignInResult } from './types.js';
 import { silentLogger } from './types.js';
+
+/** Whether the browser really runs where the callback server listens, found out through /start. */
+export interface BrowserCheck {
+  /** How long after the browser was opened /start must have been reached. */
+  timeoutMs: number;
+  /** Called once when it was not: the browser is elsewhere. The sign-in itself goes on. */
+  onMissed(): void;
+  /**
+   * The Host a port forward that moves the path (code-server's /proxy/PORT/) delivers /start with.
+   * VS Code sends a 127.0.0.1 address it opens through such a forward, so it is accepted too.
+   */
+  forwardedAuthority?: string;
+}
+
+/** Finishing the sign-in by hand, when the browser cannot deliver the redirect to this machine. */
+export interface PasteEntry {
+  /** The identity provider's address the sign-in starts at, for a person to open anywhere. */
+  authorizeUrl: string;
+  /** Where the identity provider sends the browser; the pasted address starts with it. */
+  redirectUri: string;
+  /**
+   * Takes the address the browser was redirected to (or its query, or the bare code). "retry" when
+   * the text is not a response to this sign-in (nothing was spent: the person may paste again);
+   * "finished" when it was taken, and the sign-in's own promise settles with the outcome.
+   */
+  submit(text: string): Promise<PasteOutcome>;
+}
+
+export type PasteOutcome = { status: 'retry'; reason: string } | { status: 'finished' };
 
 export interface LoopbackSignInOptions {
   scopes: readonly string[];
   pages: CallbackPages;
-  /** Opens the authorize URL where the user is; resolves false when no browser could be opened. */
+  /** Opens the URL where the user is; resolves false when no browser could be opened. */
   openBrowser(url: string): Promise<boolean>;
   signal?: AbortSignal;
   /** How long to wait for the browser to come back; default 5 minutes. */
@@ -24,12 +54,25 @@ export interface LoopbackSignInOptions {
    * URI, returns the one the browser must use (and whose Host the server must accept).
    */
   forwardRedirect?(localRedirectUri: string): Promise<string>;
+  /**
+   * Asked once the redirect URI is settled. A check makes the browser open this server's own /start
+   * (which redirects to the identity provider) instead of the identity provider: reaching it proves
+   * the browser can reach the redirect URI too. Without one, the identity provider is opened directly.
+   */
+  browserCheck?(redirectUri: string): BrowserCheck | undefined;
+  /** Receives the way to finish by pasting, before the browser is opened. */
+  onPasteReady?(entry: PasteEntry): void;
   logger?: Logger;
 }
 
 const defaultTimeoutMs = 5 * 60_000;
+const startPath = '/start';
 
-/** Authorization code + PKCE (S256) with a one-shot callback server (RFC 8252, RFC 7636, RFC 9207). */
+/**
+ * Authorization code + PKCE (S256) with a one-shot callback server (RFC 8252, RFC 7636, RFC 9207).
+ * The authorization response arrives either at the server or pasted by a person; whichever comes
+ * first is validated the same way (state, iss) and redeemed; the other is refused from then on.
+ */
 export async function signInWithLoopback(client: OAuthClient, options: LoopbackSignInOptions): Promise<SignInResult> {
   const logger = options.logger ?? silentLogger;
   const as = await client.metadata(options.signal);
@@ -52,21 +95,34 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   // It may settle (timeout, abort) while the browser is still being opened; it is awaited below.
   outcome.catch(() => undefined);
 
+  /** One authorization response is redeemed, from the browser or pasted; never two. */
+  let claimed = false;
+  const redeem = async (parameters: URLSearchParams, arrived: string): Promise<SignInResult> => {
+    try {
+      const validated = validateCallback(as, client, parameters, state);
+      logger.info(`${arrived}; exchanging the authorization code.`);
+      const result = await client.exchangeCode(validated, redirectUri, codeVerifier, nonce, options.scopes, options.signal);
+      settle.resolve(result);
+      return result;
+    } catch (error) {
+      const mapped = toOAuthError(error, 'completing the browser sign-in');
+      settle.reject(mapped);
+      throw mapped;
+    }
+  };
+
   const server = await startCallbackServer({
     port: options.port,
     expectedState: state,
     pages: options.pages,
     onCallback: async (parameters) => {
+      if (claimed) return { ok: false, message: 'This sign-in was already completed in VS Code. You can close this tab.' };
+      claimed = true;
       try {
-        const validated = validateCallback(as, client, parameters, state);
-        logger.info('The browser came back with an authorization code; exchanging it.');
-        const result = await client.exchangeCode(validated, redirectUri, codeVerifier, nonce, options.scopes, options.signal);
-        settle.resolve(result);
+        const result = await redeem(parameters, 'The browser came back with an authorization code');
         return { ok: true, label: result.identity.label };
       } catch (error) {
-        const mapped = toOAuthError(error, 'completing the browser sign-in');
-        settle.reject(mapped);
-        return { ok: false, message: mapped.message };
+        return { ok: false, message: (error as OAuthError).message };
       }
     },
   });
@@ -75,6 +131,7 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   const timer = setTimeout(() => {
     settle.reject(new OAuthError('timeout', `The browser did not come back within ${Math.round(timeoutMs / 60_000)} minutes. Start the sign-in again, or use a code instead.`));
   }, timeoutMs);
+  let checkTimer: NodeJS.Timeout | undefined;
   const onAbort = () => settle.reject(abortReason(options.signal!));
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -95,16 +152,75 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
       code_challenge_method: 'S256',
       ...(options.loginHint ? { login_hint: options.loginHint } : {}),
     });
-    logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${Math.round(timeoutMs / 1000)} s).`);
-    if (!(await options.openBrowser(authorizeUrl.href))) {
+
+    options.onPasteReady?.({
+      authorizeUrl: authorizeUrl.href,
+      redirectUri,
+      submit: async (text) => {
+        if (claimed) return { status: 'finished' };
+        const verdict = pastedParameters(text, as, state, redirectUri);
+        if ('retry' in verdict) return { status: 'retry', reason: verdict.retry };
+        claimed = true;
+        await redeem(verdict.parameters, 'A pasted authorization response arrived').catch(() => undefined);
+        return { status: 'finished' };
+      },
+    });
+
+    const check = options.browserCheck?.(redirectUri);
+    let reached = false;
+    if (check?.forwardedAuthority) server.allowHost(check.forwardedAuthority);
+    // Always the 127.0.0.1 address: VS Code itself routes it through the remote's port forward.
+    const opened = check
+      ? server.redirectStartTo(authorizeUrl.href, () => {
+          if (reached) return;
+          reached = true;
+          clearTimeout(checkTimer);
+          logger.info(`The browser reached ${startPath}; it is being sent on to the identity provider.`);
+        })
+      : authorizeUrl.href;
+    logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${Math.round(timeoutMs / 1000)} s${check ? `; it must reach ${startPath} within ${Math.round(check.timeoutMs / 1000)} s` : ''}).`);
+    if (!(await options.openBrowser(opened))) {
       throw new OAuthError('browser_unavailable', 'No browser could be opened for the sign-in. Use a code instead.');
+    }
+    // Counted from here: a person answering VS Code's "open the external website?" is not the browser being slow.
+    if (check && !reached) {
+      checkTimer = setTimeout(() => {
+        if (reached) return;
+        logger.info(`The browser did not reach ${startPath} within ${Math.round(check.timeoutMs / 1000)} s: it is not on this machine, or no browser opened.`);
+        check.onMissed();
+      }, check.timeoutMs);
     }
     return await outcome;
   } finally {
     clearTimeout(timer);
+    clearTimeout(checkTimer);
     options.signal?.removeEventListener('abort', onAbort);
     await server.close();
   }
+}
+
+/**
+ * A pasted response as the parameters a real callback would carry, or why it is not one for this
+ * sign-in. A bare code carries no state or iss: PKCE still binds it to this sign-in, as only this
+ * code verifier redeems it at the token endpoint.
+ */
+function pastedParameters(text: string, as: oauth.AuthorizationServer, state: string, redirectUri: string): { parameters: URLSearchParams } | { retry: string } {
+  const pasted = parsePastedResponse(text);
+  if (pasted.kind === 'unrecognized') return { retry: pasted.reason };
+  if (pasted.kind === 'code') {
+    const parameters = new URLSearchParams({ code: pasted.code, state });
+    if (as.authorization_response_iss_parameter_supported) parameters.set('iss', as.issuer);
+    return { parameters };
+  }
+  const expectedPath = new URL(redirectUri).pathname;
+  if (pasted.path !== undefined && pasted.path !== expectedPath) {
+    return { retry: `That address is not where the identity provider sends the browser after signing in. Paste the one that starts with ${redirectUri}.` };
+  }
+  const states = pasted.parameters.getAll('state');
+  if (states.length !== 1 || states[0] !== state) {
+    return { retry: 'That address belongs to another sign-in (its "state" does not match this one). Paste the address from the sign-in you just approved.' };
+  }
+  return { parameters: pasted.parameters };
 }
 
 function validateCallback(as: oauth.AuthorizationServer, client: OAuthClient, parameters: URLSearchParams, state: string): URLSearchParams {

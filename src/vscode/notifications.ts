@@ -1,32 +1,52 @@
 import * as vscode from 'vscode';
 import type { SettingProblem } from '../config.js';
 import { isOAuthError } from '../oauth/errors.js';
+import { signInFailureMessage, type ErrorAction } from './errorMessages.js';
 
 export const showLogCommand = 'oauthAnywhere.showLog';
+export const troubleshootCommand = 'oauthAnywhere.troubleshoot';
+export const configureCommand = 'oauthAnywhere.configure';
+
+const actionLabels: Record<ErrorAction, () => string> = {
+  configure: () => vscode.l10n.t('Configure'),
+  troubleshoot: () => vscode.l10n.t('Troubleshoot'),
+  showLog: () => vscode.l10n.t('Show Log'),
+};
+const actionCommands: Record<ErrorAction, string> = { configure: configureCommand, troubleshoot: troubleshootCommand, showLog: showLogCommand };
 
 /**
- * Tells the user why a sign-in failed and offers the next step. Not awaited by callers: the
- * notification must not hold up the error reaching the extension that asked for a session.
+ * Tells the user why a sign-in failed and what to do, with Troubleshoot and Show Log (and Configure
+ * when the settings are the cure). Not awaited by callers: the notification must not hold up the
+ * error reaching the extension that asked for a session.
  */
 export function notifySignInFailure(error: unknown): void {
-  if (isOAuthError(error, 'cancelled')) return;
-  const reason = error instanceof Error ? error.message : String(error);
-  const showLog = vscode.l10n.t('Show Log');
-  const openSettings = vscode.l10n.t('Open Settings');
-  const actions = isOAuthError(error, 'misconfigured') ? [openSettings, showLog] : [showLog];
-  void vscode.window.showErrorMessage(vscode.l10n.t('OAuth Anywhere sign-in failed: {0}', reason), ...actions).then((picked) => {
-    if (picked === showLog) void vscode.commands.executeCommand(showLogCommand);
-    if (picked === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'oauthAnywhere');
-  });
+  const kind = isOAuthError(error) ? error.kind : undefined;
+  const detail = error instanceof Error ? error.message : String(error);
+  const failure = signInFailureMessage(kind, detail, vscode.l10n.t);
+  if (!failure) return;
+  showErrorWithActions(failure.message, failure.actions);
 }
 
-/** Names each bad setting and opens the first one on request. */
+/** Names each bad setting, and offers to fix it: Configure, the setting itself, or the report. */
 export function notifySettingsProblems(problems: readonly SettingProblem[]): void {
   const [first] = problems;
   if (!first) return;
   const openSettings = vscode.l10n.t('Open Settings');
   const more = problems.length > 1 ? vscode.l10n.t(' (and {0} more problem(s) in the log)', problems.length - 1) : '';
-  void vscode.window.showErrorMessage(vscode.l10n.t('OAuth Anywhere is not configured: {0}{1}', first.message, more), openSettings).then((picked) => {
+  const configure = actionLabels.configure();
+  const troubleshoot = actionLabels.troubleshoot();
+  void vscode.window.showErrorMessage(vscode.l10n.t('OAuth Anywhere is not configured: {0}{1}', first.message, more), configure, openSettings, troubleshoot).then((picked) => {
+    if (picked === configure) void vscode.commands.executeCommand(configureCommand);
     if (picked === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', first.setting);
+    if (picked === troubleshoot) void vscode.commands.executeCommand(troubleshootCommand);
+  });
+}
+
+/** An error notification whose buttons run this extension's commands. */
+export function showErrorWithActions(message: string, actions: readonly ErrorAction[]): void {
+  const labels = actions.map((action) => ({ action, label: actionLabels[action]() }));
+  void vscode.window.showErrorMessage(message, ...labels.map((entry) => entry.label)).then((picked) => {
+    const chosen = labels.find((entry) => entry.label === picked);
+    if (chosen) void vscode.commands.executeCommand(actionCommands[chosen.action]);
   });
 }

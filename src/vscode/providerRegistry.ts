@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { SessionManager } from '../auth/sessionManager.js';
 import { readProviderDefinitions, readSettings, settingsSection, type ProviderDefinition } from '../config.js';
-import { OAuthClient } from '../oauth/client.js';
+import { LazyOAuthClient } from './lazyClient.js';
 import { OAuthAnywhereProvider } from './provider.js';
 import type { ExtensionServices } from './services.js';
 import { createSignInRunner } from './signIn.js';
@@ -97,8 +97,8 @@ export class ProviderRegistry implements vscode.Disposable {
     const { settings } = result;
     const { logger, redactor, secrets, prompts, environment } = this.services;
     redactor.remember(settings.provider.clientSecret);
-    const client = new OAuthClient(settings.provider, { logger });
-    const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages(), prompts, logger });
+    const client = new LazyOAuthClient(settings.provider, { logger });
+    const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages(), prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
     return {
       manager: new SessionManager({ providerId: definition.id, client, configuredScopes: settings.provider.scopes, secrets, signIn, logger, redactor }),
       signOutAtIdentityProvider: definition.read('signOutAtIdentityProvider') === true,

@@ -1,66 +1,178 @@
 import * as vscode from 'vscode';
 import type { SignInRequest, SignInRunner } from '../auth/sessionManager.js';
-import type { ExtensionSettings } from '../config.js';
+import { settingsSection, type ExtensionSettings } from '../config.js';
+import { loadCore, type Core } from '../loadCore.js';
 import type { CallbackPages } from '../oauth/callbackPages.js';
 import { chooseFlow, type Environment, type FlowChoice } from '../oauth/chooseFlow.js';
 import type { OAuthClient } from '../oauth/client.js';
-import { signInWithDeviceGrant, type DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import { isOAuthError, OAuthError } from '../oauth/errors.js';
-import { signInWithLoopback } from '../oauth/loopback.js';
+import type { PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
+import { planBrowserFallback, type BrowserFallbackPlan } from './fallbackPlan.js';
+import { askForPastedResponse } from './pasteBox.js';
 import type { PromptActions } from './prompts.js';
 
+/** The client as the shell holds it: the OAuth core is loaded on first use (src/loadCore.ts). */
+export interface LoadableClient {
+  readonly issuer: URL;
+  load(): Promise<OAuthClient>;
+}
+
 export interface SignInDependencies {
-  client: OAuthClient;
+  client: LoadableClient;
   settings: ExtensionSettings;
   environment: Environment;
   pages: CallbackPages;
   prompts: PromptActions;
   logger: Logger;
+  /**
+   * The raw `browserCheckSeconds` setting of this provider: a number, or null/undefined when not set
+   * (then it is read from `oauthAnywhere.browserCheckSeconds` at sign-in time).
+   */
+  browserCheckSeconds?: unknown;
 }
 
-/** Why a loopback sign-in stopped when the user picked "Use a code instead". */
-const switchedToCode = new OAuthError('cancelled', 'Switched to signing in with a code.');
+/** Why a browser sign-in left the browser: the person asked, the browser never arrived, or it can only be pasted. */
+type Turn = 'asked' | 'missed' | 'no-browser' | 'paste-now';
+
+/** Stops the other half of a sign-in once one half finished it. */
+const finishedElsewhere = new OAuthError('cancelled', 'The sign-in finished another way.');
 
 /**
- * The interactive sign-in: picks the flow for where VS Code runs and what the IdP offers, runs it
- * with its notification, and falls back from loopback to the device grant when the user asks or no
- * browser can be opened.
+ * The interactive sign-in: picks the flow for where VS Code runs and what the IdP offers, and runs it
+ * with one notification (or input box) at a time. A browser sign-in leaves the browser by itself when
+ * the browser never reaches this machine's /start, and when asked: for the device grant where the IdP
+ * offers it, else for pasting the address the browser was sent to. Whatever the path, one Cancel ends
+ * all of it.
  */
 export function createSignInRunner(deps: SignInDependencies): SignInRunner {
   return async (request) => {
-    const choice = chooseFlow(deps.environment, await deps.client.capabilities(), deps.settings.flow);
+    const [core, client] = await Promise.all([loadCore(), deps.client.load()]);
+    const capabilities = await client.capabilities();
+    const choice = chooseFlow(deps.environment, capabilities, deps.settings.flow);
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
     const [first] = choice.flows;
-    if (!first) throw new OAuthError('unsupported', `The identity provider at ${deps.client.issuer.href} offers no sign-in flow this extension can use (${choice.reason})`);
-    if (first === 'device') return signInWithCode(deps, request);
-    try {
-      return await signInWithBrowser(deps, request, choice);
-    } catch (error) {
-      const canSwitch = choice.flows.includes('device');
-      if (canSwitch && (error === switchedToCode || isOAuthError(error, 'browser_unavailable'))) {
-        deps.logger.info(error === switchedToCode ? 'Switching to the device grant, as asked.' : 'No browser could be opened; switching to the device grant.');
-        return signInWithCode(deps, request);
-      }
-      throw error;
-    }
+    if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason})`);
+    if (first === 'device') return signInWithCode({ deps, core, client, request, controller: new AbortController() });
+    const plan = planBrowserFallback(choice, capabilities, deps.settings.flow, browserCheckSetting(deps));
+    deps.logger.info(
+      `Browser sign-in: ${plan.browserCheckMs ? `the browser must reach this machine within ${plan.browserCheckMs / 1000} s` : 'no browser check'}; when it is elsewhere: ${plan.fallback === 'device' ? 'the device grant' : 'paste the redirected address'}.`,
+    );
+    return signInWithBrowser({ deps, core, client, request, controller: new AbortController() }, choice, plan);
   };
 }
 
-async function signInWithBrowser(deps: SignInDependencies, request: SignInRequest, choice: FlowChoice): Promise<SignInResult> {
-  const controller = new AbortController();
-  const offerCode = choice.flows.includes('device') ? () => controller.abort(switchedToCode) : undefined;
-  const task = signInWithLoopback(deps.client, {
+interface Attempt {
+  deps: SignInDependencies;
+  core: Core;
+  client: OAuthClient;
+  request: SignInRequest;
+  /** Aborted by Cancel (anywhere), and once the sign-in ended, to stop whatever still runs. */
+  controller: AbortController;
+}
+
+async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: BrowserFallbackPlan): Promise<SignInResult> {
+  const { deps, core, client, request, controller } = attempt;
+  let turn!: (why: Turn) => void;
+  const turned = new Promise<Turn>((resolve) => (turn = resolve));
+  let forward: Forward | undefined;
+  let paste: PasteEntry | undefined;
+
+  const loopback = core.signInWithLoopback(client, {
     scopes: request.scopes,
     loginHint: request.loginHint,
     pages: deps.pages,
     port: deps.settings.loopbackPort,
     signal: controller.signal,
     logger: deps.logger,
-    openBrowser: (url) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url, true))),
-    forwardRedirect: choice.forwardLoopback ? (uri) => forwardThroughVsCode(uri, deps.logger) : undefined,
+    forwardRedirect: choice.forwardLoopback
+      ? async (uri) => {
+          forward = await forwardThroughVsCode(uri, deps.logger);
+          return forward.redirectUri;
+        }
+      : undefined,
+    // Where the forward moves the path, the browser's way to this machine cannot be checked, and
+    // pasting is offered from the start when it is the fallback.
+    browserCheck: () =>
+      plan.browserCheckMs === undefined || (forward?.path !== 'kept' && forward !== undefined && plan.fallback === 'paste')
+        ? undefined
+        : { timeoutMs: plan.browserCheckMs, onMissed: () => turn('missed'), forwardedAuthority: forward?.movedAuthority },
+    onPasteReady: (entry) => (paste = entry),
+    openBrowser: async (url) => {
+      const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+      if (!opened && plan.fallback === 'paste') {
+        // The listener stays: the person opens the copied address in any browser and pastes the result.
+        turn('no-browser');
+        return true;
+      }
+      if (opened && forward && forward.path !== 'kept' && plan.fallback === 'paste') turn('paste-now');
+      return opened;
+    },
   });
-  return deps.prompts.withBrowserWait(deps.client.issuer.host, offerCode, controller, task);
+  loopback.catch(() => undefined);
+
+  try {
+    const waited = await deps.prompts.withBrowserWait(
+      {
+        issuerHost: client.issuer.host,
+        switchTo: { kind: plan.fallback, run: () => turn('asked') },
+        checkSeconds: plan.browserCheckMs === undefined ? undefined : plan.browserCheckMs / 1000,
+      },
+      controller,
+      Promise.race([
+        loopback.then(
+          (result) => ({ result }),
+          (error: unknown) => {
+            if (isOAuthError(error, 'browser_unavailable') && plan.fallback === 'device') return { turn: 'no-browser' as const };
+            throw error;
+          },
+        ),
+        turned.then((why) => ({ turn: why })),
+      ]),
+    );
+    if ('result' in waited) return waited.result;
+    deps.logger.info(`Leaving the browser sign-in (${waited.turn}) for ${plan.fallback === 'device' ? 'the device grant' : 'the paste step'}.`);
+    const because = turnExplained(waited.turn, plan);
+    if (plan.fallback === 'device') return await signInWithCode(attempt, { because, alsoWaitFor: loopback });
+    if (!paste) throw new OAuthError('browser_unavailable', 'The browser sign-in could not be started, so there is nothing to paste. Start the sign-in again.');
+    return await askForPastedResponse({ issuerHost: client.issuer.host, because, entry: paste, controller, outcome: loopback });
+  } finally {
+    if (!controller.signal.aborted) controller.abort(finishedElsewhere);
+  }
+}
+
+function turnExplained(turn: Turn, plan: BrowserFallbackPlan): string {
+  const seconds = (plan.browserCheckMs ?? 0) / 1000;
+  if (plan.fallback === 'device') {
+    switch (turn) {
+      case 'missed':
+        return vscode.l10n.t("Your browser did not open VS Code's sign-in page within {0} s, so it is probably on another device: signing in with a code instead.", seconds);
+      case 'no-browser':
+        return vscode.l10n.t('No browser could be opened here: signing in with a code instead.');
+      default:
+        return vscode.l10n.t('Signing in with a code instead of the browser.');
+    }
+  }
+  switch (turn) {
+    case 'missed':
+      return vscode.l10n.t("Your browser did not open VS Code's sign-in page within {0} s, so it is probably on another device, and this identity provider offers no sign-in with a code.", seconds);
+    case 'no-browser':
+      return vscode.l10n.t('No browser could be opened here. Copy the sign-in address (button above), open it in any browser and approve.');
+    case 'paste-now':
+      return vscode.l10n.t("VS Code cannot forward this sign-in's redirect to your browser's machine. Approve the sign-in in the browser.");
+    default:
+      return vscode.l10n.t('Approve the sign-in in your browser.');
+  }
+}
+
+/** How the browser reaches the callback server from a remote. */
+interface Forward {
+  redirectUri: string;
+  /** 'kept': a forward with the same path the IdP accepts; otherwise the direct redirect is kept. */
+  path: 'kept' | 'moved' | 'failed';
+  /** The Host the forward delivers requests with, when it moves the path (code-server's /proxy/PORT/). */
+  movedAuthority?: string;
 }
 
 /**
@@ -68,22 +180,49 @@ async function signInWithBrowser(deps: SignInDependencies, request: SignInReques
  * that moves the path (code-server's `/proxy/PORT/`) yields a redirect URI no identity provider can
  * have registered, so then the direct one is kept: it works whenever the browser shares the machine.
  */
-async function forwardThroughVsCode(localRedirectUri: string, logger: Logger): Promise<string> {
+async function forwardThroughVsCode(localRedirectUri: string, logger: Logger): Promise<Forward> {
   const local = vscode.Uri.parse(localRedirectUri, true);
-  const external = await vscode.env.asExternalUri(local);
+  let external: vscode.Uri;
+  try {
+    external = await vscode.env.asExternalUri(local);
+  } catch (error) {
+    logger.warn(`Port forwarding for the sign-in redirect failed (${error instanceof Error ? error.message : String(error)}); keeping ${localRedirectUri}.`);
+    return { redirectUri: localRedirectUri, path: 'failed' };
+  }
   if (external.path !== local.path) {
     logger.info(`Port forwarding would move the callback to ${external.scheme}://${external.authority}${external.path}; keeping ${localRedirectUri}.`);
-    return localRedirectUri;
+    return { redirectUri: localRedirectUri, path: 'moved', movedAuthority: external.authority };
   }
-  return external.toString(true);
+  return { redirectUri: external.toString(true), path: 'kept' };
 }
 
-async function signInWithCode(deps: SignInDependencies, request: SignInRequest): Promise<SignInResult> {
-  const controller = new AbortController();
+/**
+ * The device grant, on its own or as the browser sign-in's fallback: then the callback server keeps
+ * listening too (a slow browser may still arrive), the first to finish wins, and only the device
+ * grant's failure ends the sign-in.
+ */
+async function signInWithCode(attempt: Attempt, handoff?: { because: string; alsoWaitFor: Promise<SignInResult> }): Promise<SignInResult> {
+  const { deps, core, client, request, controller } = attempt;
   let showPrompt!: (prompt: DeviceCodePrompt) => void;
   const prompted = new Promise<DeviceCodePrompt>((resolve) => (showPrompt = resolve));
-  const task = signInWithDeviceGrant(deps.client, { scopes: request.scopes, onPrompt: showPrompt, signal: controller.signal, logger: deps.logger });
-  // The device authorization request can fail before there is a code to show.
-  const prompt = await Promise.race([prompted, task.then(() => prompted)]);
-  return deps.prompts.withDeviceCode(prompt, controller, task);
+  const device = core.signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: showPrompt, signal: controller.signal, logger: deps.logger });
+  device.catch(() => undefined);
+  try {
+    // The device authorization request can fail before there is a code to show.
+    const prompt = await Promise.race([prompted, device.then(() => prompted)]);
+    const task = handoff
+      ? new Promise<SignInResult>((resolve, reject) => {
+          device.then(resolve, reject);
+          handoff.alsoWaitFor.then(resolve, () => undefined);
+        })
+      : device;
+    return await deps.prompts.withDeviceCode(prompt, controller, task, handoff?.because);
+  } finally {
+    if (!controller.signal.aborted) controller.abort(finishedElsewhere);
+  }
+}
+
+function browserCheckSetting(deps: SignInDependencies): unknown {
+  if (deps.browserCheckSeconds !== undefined) return deps.browserCheckSeconds;
+  return vscode.workspace.getConfiguration(settingsSection).get('browserCheckSeconds');
 }

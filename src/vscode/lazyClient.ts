@@ -1,0 +1,45 @@
+import type { SessionClient } from '../auth/sessionManager.js';
+import { loadCore } from '../loadCore.js';
+import type { OAuthClient, OAuthClientOptions } from '../oauth/client.js';
+import { parseIssuer } from '../oauth/endpointUrls.js';
+import type { ProviderConfig } from '../oauth/types.js';
+
+/**
+ * An OAuthClient that loads the OAuth core only when a request is really needed: serving stored,
+ * valid sessions (the common case after a window opens) never loads it.
+ */
+export class LazyOAuthClient implements SessionClient {
+  readonly issuer: URL;
+  readonly clientId: string;
+  private client: Promise<OAuthClient> | undefined;
+
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly options: OAuthClientOptions,
+  ) {
+    // The same values OAuthClient derives, without loading it.
+    this.issuer = parseIssuer(config.issuer);
+    this.clientId = config.clientId.trim();
+  }
+
+  load(): Promise<OAuthClient> {
+    this.client ??= loadCore().then((core) => new core.OAuthClient(this.config, this.options));
+    return this.client;
+  }
+
+  async refresh(...args: Parameters<OAuthClient['refresh']>) {
+    return (await this.load()).refresh(...args);
+  }
+
+  async revoke(...args: Parameters<OAuthClient['revoke']>) {
+    return (await this.load()).revoke(...args);
+  }
+
+  async checkAccessToken(...args: Parameters<OAuthClient['checkAccessToken']>) {
+    return (await this.load()).checkAccessToken(...args);
+  }
+
+  async endSessionUrl(...args: Parameters<OAuthClient['endSessionUrl']>) {
+    return (await this.load()).endSessionUrl(...args);
+  }
+}
