@@ -1,14 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { SessionManager } from '../src/auth/sessionManager.js';
-import { OAuthClient } from '../src/oauth/client.js';
-import { signInWithDeviceGrant } from '../src/oauth/deviceGrant.js';
-import { Redactor } from '../src/oauth/redact.js';
-import { silentLogger, type Clock } from '../src/oauth/types.js';
+import type { SessionManager } from '../src/auth/sessionManager.js';
+import type { Clock } from '../src/oauth/types.js';
+import { deviceSessionManager } from '../test/support/deviceSessionManager.js';
 import { startTestIdp, type TestIdp } from '../test/support/idp.js';
 import { createSharedSecrets, type MemorySecretStorage } from '../test/support/memorySecretStorage.js';
 import { percentile, type Figure } from './figures.js';
-
-const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
 /**
  * The session layer's costs in plain Node, over the in-memory SecretStorage stand-in (VS Code's own
@@ -24,17 +20,7 @@ export async function benchSessions(): Promise<Figure[]> {
 }
 
 function openWindow(idp: TestIdp, secrets: MemorySecretStorage, clock?: Clock): SessionManager {
-  const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { clock });
-  const manager = new SessionManager({
-    providerId: 'oauth-anywhere',
-    client,
-    configuredScopes: scopes,
-    secrets,
-    logger: silentLogger,
-    redactor: new Redactor(),
-    clock,
-    signIn: (request) => signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) }),
-  });
+  const { manager } = deviceSessionManager(idp, secrets, { clock });
   manager.watch();
   return manager;
 }

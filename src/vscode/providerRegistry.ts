@@ -98,7 +98,7 @@ export class ProviderRegistry implements vscode.Disposable {
     const { logger, redactor, secrets, prompts, environment } = this.services;
     redactor.remember(settings.provider.clientSecret);
     const client = new LazyOAuthClient(settings.provider, { logger });
-    const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages(), prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
+    const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages, prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
     return {
       manager: new SessionManager({ providerId: definition.id, client, configuredScopes: settings.provider.scopes, secrets, signIn, logger, redactor }),
       signOutAtIdentityProvider: definition.read('signOutAtIdentityProvider') === true,

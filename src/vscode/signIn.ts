@@ -23,7 +23,8 @@ export interface SignInDependencies {
   client: LoadableClient;
   settings: ExtensionSettings;
   environment: Environment;
-  pages: CallbackPages;
+  /** The pages shown after the loopback redirect, read from media/ only when a browser sign-in runs. */
+  pages(): CallbackPages;
   prompts: PromptActions;
   logger: Logger;
   /**
@@ -82,7 +83,7 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
   const loopback = core.signInWithLoopback(client, {
     scopes: request.scopes,
     loginHint: request.loginHint,
-    pages: deps.pages,
+    pages: deps.pages(),
     port: deps.settings.loopbackPort,
     signal: controller.signal,
     logger: deps.logger,

@@ -39,8 +39,6 @@ import {
   closeMenus,
   dialog,
   dialogText,
-  extensionLogFiles,
-  extensionLogLines,
   parseDeviceNotification,
   toast,
   toastMessage,
@@ -48,6 +46,7 @@ import {
   waitForAccountsMenu,
   waitForActivations,
 } from './workbench.mjs';
+import { copyExtensionLogs, diffCounts, lastExtensionLogLine, passLedgersOn, readSecretLedger, walkFiles } from './runRecords.mjs';
 
 const jsQR = createRequire(import.meta.url)('jsqr');
 
@@ -58,6 +57,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message) => process.stderr.write(`[e2e fallbacks] ${message}\n`);
 
 const env = {};
+
+const issuedSecrets = () => readSecretLedger(env.secretLedger);
+const lastLogLine = (pattern) => lastExtensionLogLine(env.userDataDir, pattern);
+function collectExtensionLogs() {
+  if (env.userDataDir) copyExtensionLogs(env.userDataDir, env.artifactsDir);
+}
+
 const results = new Map();
 const report = { tier: 'e2e-fallbacks', startedAt: new Date().toISOString(), steps: [], artifactsCheck: undefined };
 
@@ -125,29 +131,8 @@ function configured(extra = {}) {
   return { 'oauthAnywhere.issuer': env.idp.issuer, 'oauthAnywhere.clientId': env.idp.clientId, ...extra };
 }
 
-function lastLogLine(pattern) {
-  return extensionLogLines(env.userDataDir).filter((line) => pattern.test(line)).at(-1);
-}
-
 async function idpCounts() {
   return env.idp.control.counts();
-}
-
-function diffCounts(before, after) {
-  const diff = {};
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const d = (after[key] ?? 0) - (before[key] ?? 0);
-    if (d) diff[key] = d;
-  }
-  return diff;
-}
-
-function issuedSecrets() {
-  try {
-    return fs.readFileSync(env.secretLedger, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  } catch {
-    return [];
-  }
 }
 
 async function startSignIn() {
@@ -291,7 +276,7 @@ describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshoo
     if (env.idp) await env.idp.stop().catch(() => {});
     if (env.artifactsDir) {
       collectExtensionLogs();
-      passLedgersOn();
+      passLedgersOn(env.secretLedger, env.userDataDir);
       report.finishedAt = new Date().toISOString();
       fs.writeFileSync(path.join(env.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     }
@@ -586,32 +571,3 @@ describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshoo
   });
 });
 
-function* walkFiles(dir) {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkFiles(full);
-    else yield full;
-  }
-}
-
-function collectExtensionLogs() {
-  if (!env.userDataDir) return;
-  const target = path.join(env.artifactsDir, 'extension-logs');
-  fs.mkdirSync(target, { recursive: true });
-  for (const file of extensionLogFiles(env.userDataDir)) {
-    const host = path.basename(path.dirname(path.dirname(file)));
-    const start = path.basename(path.dirname(path.dirname(path.dirname(file))));
-    fs.copyFileSync(file, path.join(target, `${start}-${host}-${path.basename(file)}`));
-  }
-}
-
-/** Hands the IdP's secrets and the extension's log lines to the secret-leak scan of `npm test`. */
-function passLedgersOn() {
-  const secretLedger = process.env.OAUTH_ANYWHERE_SECRET_LEDGER;
-  if (secretLedger && env.secretLedger && fs.existsSync(env.secretLedger)) fs.appendFileSync(secretLedger, fs.readFileSync(env.secretLedger));
-  const logLedger = process.env.OAUTH_ANYWHERE_LOG_LEDGER;
-  if (logLedger && env.userDataDir) {
-    const lines = extensionLogLines(env.userDataDir);
-    if (lines.length) fs.appendFileSync(logLedger, `${lines.join('\n')}\n`);
-  }
-}

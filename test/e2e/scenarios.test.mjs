@@ -41,8 +41,6 @@ import {
   closeMenus,
   dialog,
   dialogText,
-  extensionLogFiles,
-  extensionLogLines,
   hoverMenuEntry,
   logTimeDiffMs,
   parseDeviceNotification,
@@ -52,6 +50,7 @@ import {
   waitForAccountsMenu,
   waitForActivations,
 } from './workbench.mjs';
+import { copyExtensionLogs, diffCounts, lastExtensionLogLine, passLedgersOn, readSecretLedger, walkFiles } from './runRecords.mjs';
 
 const TIER_STARTED = Date.now();
 const GET_SESSION = 'OAuth Anywhere Consumer: Get Session (create if none)';
@@ -83,6 +82,17 @@ const report = {
 
 /** Everything the scenarios share. */
 const env = {};
+
+/** The secrets the IdP issued, from its ledger (a file outside the artifacts folder). */
+const issuedSecrets = () => readSecretLedger(env.secretLedger);
+const lastLogLine = (pattern) => lastExtensionLogLine(env.userDataDir, pattern);
+/** Copies the extension's log files into the artifacts folder and lists them in the report. */
+function collectExtensionLogs() {
+  if (!env.userDataDir) return [];
+  report.extensionLogs = copyExtensionLogs(env.userDataDir, env.artifactsDir).map((file) => path.relative(REPO_ROOT, file));
+  return report.extensionLogs;
+}
+
 const results = new Map(); // scenario number -> 'pass' | 'fail' | 'skip'
 
 // ---------------------------------------------------------------------------------------------
@@ -222,15 +232,6 @@ function consumerToken(result) {
   return fs.readFileSync(result.session.accessTokenFile, 'utf8');
 }
 
-/** The secrets the IdP issued, from its ledger (a file outside the artifacts folder). */
-function issuedSecrets() {
-  try {
-    return fs.readFileSync(env.secretLedger, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  } catch {
-    return [];
-  }
-}
-
 async function idpCounts() {
   return env.idp.control.counts();
 }
@@ -246,10 +247,6 @@ async function noSignInPromptVisible() {
 /** Waits until nothing matches pattern among the toasts. */
 async function waitForToastGone(pattern, timeoutMs = UI_TIMEOUT) {
   await toast(env.page, pattern).waitFor({ state: 'hidden', timeout: timeoutMs });
-}
-
-function lastLogLine(pattern) {
-  return extensionLogLines(env.userDataDir).filter((line) => pattern.test(line)).at(-1);
 }
 
 /** Starts the device sign-in from the Accounts menu and returns the parsed notification. */
@@ -370,7 +367,7 @@ describe('OAuth Anywhere in VS Code (code-server) in Chromium', () => {
     report.teardownMs = Date.now() - t;
     if (env.artifactsDir) {
       collectExtensionLogs();
-      passLedgersOn();
+      passLedgersOn(env.secretLedger, env.userDataDir);
       writeReports();
     }
     if (env.work) fs.rmSync(env.work, { recursive: true, force: true, maxRetries: 3 });
@@ -866,54 +863,6 @@ async function ensureSignedOut(s) {
   await runCommand(env.page, 'OAuth Anywhere: Sign Out', { timeoutMs: UI_TIMEOUT });
   await waitForAccountsMenu(env.page, (entries) => !entries.some((i) => ACCOUNT_ENTRY.test(i)), { what: 'no account' });
   await closeMenus(env.page);
-}
-
-function diffCounts(before, after) {
-  const diff = {};
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const d = (after[key] ?? 0) - (before[key] ?? 0);
-    if (d) diff[key] = d;
-  }
-  return diff;
-}
-
-function* walkFiles(dir) {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkFiles(full);
-    else yield full;
-  }
-}
-
-/** Copies the extension's log files into the artifacts folder. */
-function collectExtensionLogs() {
-  if (!env.userDataDir) return [];
-  const target = path.join(env.artifactsDir, 'extension-logs');
-  fs.mkdirSync(target, { recursive: true });
-  const copied = [];
-  for (const file of extensionLogFiles(env.userDataDir)) {
-    // .../logs/<start>/exthost<N>/oauth-anywhere.oauth-anywhere/OAuth Anywhere.log
-    const host = path.basename(path.dirname(path.dirname(file)));
-    const start = path.basename(path.dirname(path.dirname(path.dirname(file))));
-    const name = `${start}-${host}-${path.basename(file)}`;
-    fs.copyFileSync(file, path.join(target, name));
-    copied.push(path.relative(REPO_ROOT, path.join(target, name)));
-  }
-  report.extensionLogs = copied;
-  return copied;
-}
-
-/** Hands the IdP's secrets and the extension's log lines to the secret-leak scan, when it asks. */
-function passLedgersOn() {
-  const secretLedger = process.env.OAUTH_ANYWHERE_SECRET_LEDGER;
-  if (secretLedger && env.secretLedger && fs.existsSync(env.secretLedger)) {
-    fs.appendFileSync(secretLedger, fs.readFileSync(env.secretLedger));
-  }
-  const logLedger = process.env.OAUTH_ANYWHERE_LOG_LEDGER;
-  if (logLedger && env.userDataDir) {
-    const lines = extensionLogLines(env.userDataDir);
-    if (lines.length) fs.appendFileSync(logLedger, `${lines.join('\n')}\n`);
-  }
 }
 
 function writeReports() {

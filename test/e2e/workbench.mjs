@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { SELECTORS, menuItems, openAccountsMenu } from './browser.mjs';
+import { EXTENSION_ID, extensionLogFiles, extensionLogLines, walkFiles } from './runRecords.mjs';
 
-export const EXTENSION_ID = 'oauth-anywhere.oauth-anywhere';
+export { EXTENSION_ID, extensionLogFiles, extensionLogLines };
+
 export const ACCOUNT_LABEL = 'demo';
 export const ACCOUNT_ENTRY = /^demo \(OAuth Anywhere\)$/;
 export const SIGN_IN_ENTRY = /^Sign in with OAuth Anywhere/;
@@ -112,34 +114,6 @@ export function parseDeviceNotification(text) {
   return { userCode: match[1], verificationUri: match[2], clientId: requestedBy?.[1], issuer: requestedBy?.[2] };
 }
 
-/**
- * Every "OAuth Anywhere" log file code-server wrote under userDataDir (one per extension host:
- * logs/<start time>/exthost<N>/oauth-anywhere.oauth-anywhere/OAuth Anywhere.log), oldest first.
- */
-export function extensionLogFiles(userDataDir) {
-  const found = [];
-  const walk = (dir) => {
-    let entries = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (path.basename(dir) === EXTENSION_ID && entry.name.endsWith('.log')) found.push(full);
-    }
-  };
-  walk(path.join(userDataDir, 'logs'));
-  return found.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs || a.localeCompare(b));
-}
-
-/** All lines of the extension's logs, in file order. */
-export function extensionLogLines(userDataDir) {
-  return extensionLogFiles(userDataDir).flatMap((file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean));
-}
-
 const REGISTERED = /^(\S+ \S+) \[info\] Provider registered ([\d.]+) ms after activate\(\); (\d+) SecretStorage reads during activation\./;
 
 /** The activation lines the extension logs, parsed; one per extension host start. */
@@ -169,25 +143,13 @@ export async function waitForActivations(userDataDir, count, { timeoutMs = 90_00
  */
 export function activationRequests(userDataDir) {
   const times = [];
-  const walk = (dir) => {
-    let entries = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
+  for (const file of walkFiles(path.join(userDataDir, 'logs'))) {
+    if (path.basename(file) !== 'remoteexthost.log') continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m = /^(\S+ \S+) \[info\] ExtensionService#_doActivateExtension oauth-anywhere\.oauth-anywhere,/.exec(line);
+      if (m) times.push(m[1]);
     }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === 'remoteexthost.log') {
-        for (const line of fs.readFileSync(full, 'utf8').split('\n')) {
-          const m = /^(\S+ \S+) \[info\] ExtensionService#_doActivateExtension oauth-anywhere\.oauth-anywhere,/.exec(line);
-          if (m) times.push(m[1]);
-        }
-      }
-    }
-  };
-  walk(path.join(userDataDir, 'logs'));
+  }
   return times.sort();
 }
 

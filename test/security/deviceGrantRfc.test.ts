@@ -13,8 +13,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { defaultIntervalSeconds, signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
-import type { Clock } from '../../src/oauth/types.js';
-import { virtualClock } from '../support/clocks.js';
+import { gatedClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type RequestRecord, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { recordOutput } from '../support/secretLedger.js';
@@ -66,19 +65,13 @@ describe('RFC 8628 3.5: polling the token endpoint (injected time, real oidc-pro
 
   const polls = (): RequestRecord[] => idp.requests.filter((request) => request.grantType === DEVICE_CODE_GRANT);
 
-  /** A virtual clock whose first sleep waits until the user approved, so scripted answers come first. */
-  function gatedClock(start: number) {
+  /** A virtual clock whose sleeps wait until the user approved, so scripted answers come first. */
+  function approvalGatedClock(start: number) {
     const clock = virtualClock(start);
-    let approved: Promise<unknown> = Promise.resolve();
-    const gated: Clock = {
-      now: clock.now,
-      sleep: async (ms, signal) => {
-        await approved;
-        await clock.sleep(ms, signal);
-      },
-    };
-    return { clock, gated, approveNow: (userCode: string) => (approved = idp.approveDevice(userCode)) };
+    const { gated, gateOn } = gatedClock(clock);
+    return { clock, gated, approveNow: (userCode: string) => gateOn(idp.approveDevice(userCode)) };
   }
+
 
   /**
    * Each poll's gap (virtual time since the previous poll, or since the code was issued) against the
@@ -112,7 +105,7 @@ describe('RFC 8628 3.5: polling the token endpoint (injected time, real oidc-pro
     const script = [pending, pending, slowDown, pending, unavailable, pending, slowDown, noAnswer, pending, reset, slowDown, pending];
     for (const step of script) idp.injectFault('token', step.fault);
     const start = 1_000_000;
-    const { clock, gated, approveNow } = gatedClock(start);
+    const { clock, gated, approveNow } = approvalGatedClock(start);
     const result = await signInWithDeviceGrant(client, { logger, scopes, clock: gated, onPrompt: (prompt) => void approveNow(prompt.userCode) });
 
     assert.equal(result.identity.subject, 'demo-user', 'the sign-in survived every transient failure');

@@ -15,12 +15,11 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError, type OAuthErrorKind } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
-import type { Clock } from '../../src/oauth/types.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type IdpEndpoint, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
-import { movableClock } from '../support/clocks.js';
+import { gatedClock, movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -135,21 +134,12 @@ function harness(idp: TestIdp, flow: 'device' | 'loopback') {
     }
     // The user approves before the first poll, so a fault on the token endpoint or on the key set
     // meets the answer that carries the tokens, not an authorization_pending.
-    let approved: Promise<unknown> = Promise.resolve();
-    const gated: Clock = {
-      now: clock.now,
-      sleep: async (ms, signal) => {
-        await approved;
-        await clock.sleep(ms, signal);
-      },
-    };
+    const { gated, gateOn } = gatedClock(clock);
     return signInWithDeviceGrant(client, {
       logger,
       scopes: request.scopes,
       clock: gated,
-      onPrompt: (prompt) => {
-        approved = idp.approveDevice(prompt.userCode).catch(() => undefined);
-      },
+      onPrompt: (prompt) => gateOn(idp.approveDevice(prompt.userCode).catch(() => undefined)),
     });
   };
 

@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SessionManager } from '../../src/auth/sessionManager.js';
 import { storageKey } from '../../src/auth/sessionStore.js';
-import { OAuthClient } from '../../src/oauth/client.js';
-import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
-import { Redactor } from '../../src/oauth/redact.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks } from '../support/secretLedger.js';
+import { deviceSessionManager } from '../support/deviceSessionManager.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 
@@ -33,16 +31,7 @@ describe('stored session documents that cannot be trusted', () => {
   function provider(idp: TestIdp): Provider {
     const logs: string[] = [];
     const logger = captureLogger(logs);
-    const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
-    const manager = new SessionManager({
-      providerId: 'oauth-anywhere',
-      client,
-      configuredScopes: scopes,
-      secrets: shared.window(),
-      signIn: (request) => signInWithDeviceGrant(client, { logger, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
-      logger,
-      redactor: new Redactor(),
-    });
+    const { manager, client } = deviceSessionManager(idp, shared.window(), { logger, scopes });
     managers.push(manager);
     return { idp, manager, logs, key: storageKey({ providerId: 'oauth-anywhere', issuer: client.issuer.href, clientId: client.clientId }) };
   }

@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SessionManager, type AuthSessionChanges } from '../../src/auth/sessionManager.js';
 import { storageKey } from '../../src/auth/sessionStore.js';
-import { OAuthClient } from '../../src/oauth/client.js';
-import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
-import { Redactor } from '../../src/oauth/redact.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks } from '../support/secretLedger.js';
 import { movableClock } from '../support/clocks.js';
+import { deviceSessionManager } from '../support/deviceSessionManager.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const hour = 3_600_000;
@@ -45,18 +43,7 @@ describe(`${windowCount} windows over one SecretStorage, rotating refresh tokens
   function openWindow(): Window {
     const logs: string[] = [];
     const logger = captureLogger(logs);
-    const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger, clock });
-    const manager = new SessionManager({
-      providerId: 'oauth-anywhere',
-      client,
-      configuredScopes: scopes,
-      secrets: shared.window(),
-      signIn: (request) => signInWithDeviceGrant(client, { logger, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
-      logger,
-      redactor: new Redactor(),
-      clock,
-      leaseTiming: { settleMs: 25, leaseMs: 10_000 },
-    });
+    const { manager } = deviceSessionManager(idp, shared.window(), { logger, clock, scopes, leaseTiming: { settleMs: 25, leaseMs: 10_000 } });
     manager.watch();
     const window: Window = { manager, events: [], logs };
     manager.onDidChangeSessions((changes) => window.events.push(changes));

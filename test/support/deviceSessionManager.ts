@@ -1,0 +1,36 @@
+import type { LeaseTiming } from '../../src/auth/refreshLease.js';
+import { SessionManager } from '../../src/auth/sessionManager.js';
+import type { SecretStoragePort } from '../../src/auth/sessionStore.js';
+import { OAuthClient } from '../../src/oauth/client.js';
+import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
+import { Redactor } from '../../src/oauth/redact.js';
+import { silentLogger, type Clock, type Logger } from '../../src/oauth/types.js';
+import type { TestIdp } from './idp.js';
+
+export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'];
+
+/**
+ * One window's provider logic whose sign-in is the device grant, approved at once by the "user" at
+ * the test IdP: the thinnest stand-in for the VS Code prompts.
+ */
+export function deviceSessionManager(
+  idp: TestIdp,
+  secrets: SecretStoragePort,
+  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[] } = {},
+): { manager: SessionManager; client: OAuthClient } {
+  const scopes = options.scopes ?? defaultTestScopes;
+  const logger = options.logger ?? silentLogger;
+  const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger, clock: options.clock });
+  const manager = new SessionManager({
+    providerId: 'oauth-anywhere',
+    client,
+    configuredScopes: scopes,
+    secrets,
+    signIn: (request) => signInWithDeviceGrant(client, { logger, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
+    logger,
+    redactor: new Redactor(),
+    clock: options.clock,
+    leaseTiming: options.leaseTiming,
+  });
+  return { manager, client };
+}
