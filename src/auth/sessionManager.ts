@@ -37,6 +37,8 @@ export interface SignInRequest {
   scopes: string[];
   /** The account VS Code asked for, sent to the IdP as `login_hint`. */
   loginHint?: string;
+  /** Ends the sign-in when the one who asked for it is gone (a terminal tool stopped with Ctrl+C). */
+  signal?: AbortSignal;
 }
 
 /** Runs one interactive sign-in (the shell shows the prompts); resolves with tokens and identity. */
@@ -104,7 +106,7 @@ export class SessionManager {
     return (await this.store.all()).map(toAuthSession);
   }
 
-  async createSession(scopes: readonly string[], account?: { id: string; label: string }): Promise<AuthSession> {
+  async createSession(scopes: readonly string[], account?: { id: string; label: string }, signal?: AbortSignal): Promise<AuthSession> {
     // One sign-in at a time: a second caller waits and reuses the result when it serves it too.
     if (this.signingIn) {
       while (this.signingIn) await this.signingIn.catch(() => undefined);
@@ -112,7 +114,7 @@ export class SessionManager {
       if (existing) return existing;
     }
     const requested = signInScopes(scopes, this.options.configuredScopes);
-    const run = this.signInAndStore(requested, account);
+    const run = this.signInAndStore(requested, account, signal);
     this.signingIn = run;
     try {
       return await run;
@@ -187,9 +189,9 @@ export class SessionManager {
     this.store.dispose();
   }
 
-  private async signInAndStore(scopes: string[], account?: { id: string; label: string }): Promise<AuthSession> {
+  private async signInAndStore(scopes: string[], account?: { id: string; label: string }, signal?: AbortSignal): Promise<AuthSession> {
     const { logger, client } = this.options;
-    const result = await this.options.signIn({ scopes, loginHint: account?.label });
+    const result = await this.options.signIn({ scopes, loginHint: account?.label, signal });
     this.options.redactor.remember(result.tokens.accessToken, result.tokens.refreshToken, result.tokens.idToken);
     const accountId = `${client.issuer.href}#${result.identity.subject}`;
     if (account && account.id !== accountId) logger.warn(`Asked to sign in as ${account.label} but the identity provider signed in ${result.identity.label}; keeping the latter.`);

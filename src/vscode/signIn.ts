@@ -6,7 +6,7 @@ import type { CallbackPages } from '../oauth/callbackPages.js';
 import { chooseFlow, type Environment, type FlowChoice } from '../oauth/chooseFlow.js';
 import type { OAuthClient } from '../oauth/client.js';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
-import { isOAuthError, OAuthError } from '../oauth/errors.js';
+import { cancelled, isOAuthError, OAuthError } from '../oauth/errors.js';
 import type { PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 import { planBrowserFallback, type BrowserFallbackPlan } from './fallbackPlan.js';
@@ -55,13 +55,22 @@ export function createSignInRunner(deps: SignInDependencies): SignInRunner {
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
     const [first] = choice.flows;
     if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason})`);
-    if (first === 'device') return signInWithCode({ deps, core, client, request, controller: new AbortController() });
+    if (first === 'device') return signInWithCode({ deps, core, client, request, controller: controllerFor(request) });
     const plan = planBrowserFallback(choice, capabilities, deps.settings.flow, browserCheckSetting(deps));
     deps.logger.info(
       `Browser sign-in: ${plan.browserCheckMs ? `the browser must reach this machine within ${plan.browserCheckMs / 1000} s` : 'no browser check'}; when it is elsewhere: ${plan.fallback === 'device' ? 'the device grant' : 'paste the redirected address'}.`,
     );
-    return signInWithBrowser({ deps, core, client, request, controller: new AbortController() }, choice, plan);
+    return signInWithBrowser({ deps, core, client, request, controller: controllerFor(request) }, choice, plan);
   };
+}
+
+/** The sign-in's own controller, aborted too when the request's signal is (its caller went away). */
+function controllerFor(request: SignInRequest): AbortController {
+  const controller = new AbortController();
+  const { signal } = request;
+  if (signal?.aborted) controller.abort(cancelled());
+  else signal?.addEventListener('abort', () => controller.abort(cancelled()), { once: true });
+  return controller;
 }
 
 interface Attempt {
