@@ -77,6 +77,10 @@ class CountingSecrets implements SecretStoragePort {
   delete(key: string): Thenable<void> {
     return this.secrets.delete(key);
   }
+  keys(): Thenable<string[]> {
+    this.reads++;
+    return this.secrets.keys();
+  }
   onDidChange(listener: (event: { key: string }) => unknown): vscode.Disposable {
     return this.secrets.onDidChange(listener);
   }

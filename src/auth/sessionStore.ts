@@ -5,6 +5,7 @@ export interface SecretStoragePort {
   get(key: string): PromiseLike<string | undefined>;
   store(key: string, value: string): PromiseLike<void>;
   delete(key: string): PromiseLike<void>;
+  keys(): PromiseLike<string[]>;
   onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown };
 }
 
