@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { MachineCoordination } from './auth/coordination.js';
 import type { SecretStoragePort } from './auth/sessionStore.js';
 import { settingsSection } from './config.js';
 import { loadCallbackPages, type CallbackPages } from './oauth/callbackPages.js';
@@ -23,6 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const secrets = new CountingSecrets(context.secrets);
   const { channel, logger, redactor } = createLog();
   const prompts = new PromptActions();
+  // No I/O here: the runtime directory and this window's socket are set up on first use.
+  const coordination = new MachineCoordination(logger);
   let pages: CallbackPages | undefined;
   const services: ExtensionServices = {
     context,
@@ -31,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     redactor,
     prompts,
     secrets,
+    coordination,
     environment: readEnvironment(context),
     recentErrors: new RecentErrors(),
     pages: () => (pages ??= loadCallbackPages(path.join(context.extensionPath, 'media'))),
@@ -41,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const registeredMs = performance.now() - activateStarted;
   context.subscriptions.push(
     registry,
+    coordination,
     channel,
     prompts.register(),
     registerCommands(registry, channel),

@@ -1,57 +1,62 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../oauth/types.js';
 import type { SecretStoragePort } from './sessionStore.js';
 
 export interface LeaseTiming {
-  /** How long a writer waits before checking its lease survived: longer than one storage round trip. */
+  /**
+   * How long a writer waits before checking its lease survived: longer than SecretStorage takes to
+   * reach every window (desktop VS Code: 100-500 ms, more under load).
+   */
   settleMs: number;
-  /** A lease older than this is abandoned (its window crashed or went to sleep). */
+  /** A lease older than this is abandoned (its machine went away mid-refresh). */
   leaseMs: number;
 }
 
-export const defaultLeaseTiming: LeaseTiming = { settleMs: 150, leaseMs: 45_000 };
+export const defaultLeaseTiming: LeaseTiming = { settleMs: 800, leaseMs: 20_000 };
 
 interface LeaseRecord {
-  owner: string;
+  machine: string;
   until: number;
 }
 
 /**
- * A best-effort cross-window lock for refreshing one session, kept in SecretStorage (the only thing
- * all windows share), one key per session so locks for different sessions never disturb each other. Identity providers that rotate refresh tokens revoke the whole grant when an
- * old one is replayed, so two windows must never refresh the same session at once. SecretStorage
- * has no compare-and-swap; "write, wait, read back" makes the last writer the only holder, provided
- * both writes land within `settleMs`.
+ * A lock for refreshing one session among MACHINES that share SecretStorage (a desktop and its remote
+ * hosts), where nothing but SecretStorage is shared. Windows of one machine are already one at a
+ * time through the file lock; this lease only has to keep other machines out.
+ *
+ * It is best-effort, and can only be: SecretStorage has no compare-and-swap. "Write, wait longer than
+ * storage takes to propagate, read back" leaves one writer holding it when both writes reach every
+ * window within `settleMs`; under heavier delays two machines can both believe they hold it. One key
+ * per session, so leases for different sessions never disturb each other.
  */
 export class RefreshLease {
-  readonly owner = randomUUID();
-
   constructor(
     private readonly secrets: SecretStoragePort,
     private readonly keyPrefix: string,
+    /** This machine's id: leases are per machine, not per window. */
+    private readonly machine: string,
     private readonly clock: Clock,
     private readonly timing: LeaseTiming = defaultLeaseTiming,
   ) {}
 
-  /** True when this window now holds the lease for `sessionId`; false when another window does. */
-  async tryAcquire(sessionId: string): Promise<boolean> {
+  /** True when this machine now holds the lease for `sessionId`; false when another machine does. */
+  async tryAcquire(sessionId: string, signal?: AbortSignal): Promise<boolean> {
     if (await this.heldByOther(sessionId)) return false;
-    const mine: LeaseRecord = { owner: this.owner, until: this.clock.now() + this.timing.leaseMs };
+    const mine: LeaseRecord = { machine: this.machine, until: this.clock.now() + this.timing.leaseMs };
     await this.secrets.store(this.key(sessionId), JSON.stringify(mine));
-    await this.clock.sleep(this.timing.settleMs);
+    await this.clock.sleep(this.timing.settleMs, signal);
     const current = await this.read(sessionId);
-    return current?.owner === this.owner;
+    return current?.machine === this.machine;
   }
 
   async release(sessionId: string): Promise<void> {
     const current = await this.read(sessionId);
-    if (current?.owner === this.owner) await this.secrets.delete(this.key(sessionId));
+    if (current?.machine === this.machine) await this.secrets.delete(this.key(sessionId));
   }
 
-  /** True while another window holds a live lease for `sessionId`. */
+  /** True while another machine holds a live lease for `sessionId`. */
   async heldByOther(sessionId: string): Promise<boolean> {
     const current = await this.read(sessionId);
-    return !!current && current.owner !== this.owner && current.until > this.clock.now();
+    return !!current && current.machine !== this.machine && current.until > this.clock.now();
   }
 
   private key(sessionId: string): string {
@@ -63,7 +68,7 @@ export class RefreshLease {
     if (!raw) return undefined;
     try {
       const record = JSON.parse(raw) as Partial<LeaseRecord>;
-      if (typeof record.owner === 'string' && typeof record.until === 'number') return record as LeaseRecord;
+      if (typeof record.machine === 'string' && typeof record.until === 'number') return record as LeaseRecord;
     } catch {
       // An unreadable lease protects nothing: treat it as free.
     }

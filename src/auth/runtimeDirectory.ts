@@ -15,15 +15,24 @@ export interface RuntimeDirectoryEnvironment {
   XDG_RUNTIME_DIR?: string;
 }
 
+/**
+ * A Unix socket path may hold about 104 bytes (macOS) to 108 (Linux); the longest name put in the
+ * directory is 44 bytes, so a longer directory falls back to the short system temp folder.
+ */
+const maxDirectoryLength = 60;
+
 /** Where the directory is: $OAUTH_ANYWHERE_RUNTIME_DIR, else $XDG_RUNTIME_DIR/oauth-anywhere, else the temp folder. */
 export function runtimeDirectoryPath(environment: RuntimeDirectoryEnvironment = process.env, platform: NodeJS.Platform = process.platform): string {
   if (environment.OAUTH_ANYWHERE_RUNTIME_DIR) return environment.OAUTH_ANYWHERE_RUNTIME_DIR;
-  // XDG_RUNTIME_DIR is per user, 0700 and cleared at logout: the right home for sockets on Linux.
-  if (platform === 'linux' && environment.XDG_RUNTIME_DIR) return join(environment.XDG_RUNTIME_DIR, 'oauth-anywhere');
-  // The shared temp folder (Linux without a session bus, containers): the uid keeps users apart,
-  // and ensureRuntimeDirectory refuses a directory that someone else created first.
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  return join(tmpdir(), uid === undefined ? 'oauth-anywhere' : `oauth-anywhere-${uid}`);
+  const perUser = uid === undefined ? 'oauth-anywhere' : `oauth-anywhere-${uid}`;
+  // XDG_RUNTIME_DIR is per user, 0700 and cleared at logout: the right home for sockets on Linux.
+  const candidates = platform === 'linux' && environment.XDG_RUNTIME_DIR ? [join(environment.XDG_RUNTIME_DIR, 'oauth-anywhere')] : [];
+  // The temp folder (Linux without a login session, containers): the uid keeps users apart, and
+  // ensureRuntimeDirectory refuses a directory that someone else created first.
+  candidates.push(join(tmpdir(), perUser));
+  if (platform !== 'win32') candidates.push(join('/tmp', perUser));
+  return candidates.find((candidate) => candidate.length <= maxDirectoryLength) ?? candidates.at(-1)!;
 }
 
 export class RuntimeDirectoryError extends Error {

@@ -1,19 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { realClock } from '../oauth/clock.js';
 import type { OAuthClient } from '../oauth/client.js';
+import { isOAuthError } from '../oauth/errors.js';
+import type { Redactor } from '../oauth/redact.js';
+import type { Clock, Logger, SignInResult } from '../oauth/types.js';
+import type { MachineCoordination } from './coordination.js';
+import type { LeaseTiming } from './refreshLease.js';
+import { grantedScopes, normalizeScopes, scopesSatisfy, signInScopes } from './scopes.js';
+import { SessionRefresher, type Staleness } from './sessionRefresher.js';
+import { SessionStore, type SecretStoragePort, type SessionChanges, type StoredSession } from './sessionStore.js';
+import { SignInQueue } from './signInQueue.js';
+import { isExpired, needsRefresh } from './tokenFreshness.js';
 
 /**
  * The part of the OAuth client the session layer uses. The shell passes one that loads the OAuth
  * core on first use, so that serving stored sessions never loads it.
  */
 export type SessionClient = Pick<OAuthClient, 'issuer' | 'clientId' | 'refresh' | 'revoke' | 'checkAccessToken' | 'endSessionUrl'>;
-import { isOAuthError, OAuthError } from '../oauth/errors.js';
-import type { Redactor } from '../oauth/redact.js';
-import type { Clock, Logger, SignInResult } from '../oauth/types.js';
-import { defaultLeaseTiming, RefreshLease, type LeaseTiming } from './refreshLease.js';
-import { normalizeScopes, scopesSatisfy, signInScopes } from './scopes.js';
-import { SessionStore, type SecretStoragePort, type SessionChanges, type StoredSession } from './sessionStore.js';
-import { isExpired, needsRefresh } from './tokenFreshness.js';
 
 /** Structurally a vscode.AuthenticationSession. */
 export interface AuthSession {
@@ -53,9 +56,15 @@ export interface SessionManagerOptions {
   logger: Logger;
   redactor: Redactor;
   clock?: Clock;
+  /** The windows of this machine (one per window, shared by its providers); without it, this window only. */
+  coordination?: MachineCoordination;
   leaseTiming?: LeaseTiming;
   /** Sign-out waits at most this long for the IdP to confirm revocation. */
   revocationTimeoutMs?: number;
+  /** Told of every session whose refresh failed while others were served (for the troubleshooting report). */
+  onRefreshProblem?: (accountLabel: string, message: string) => void;
+  /** See SessionStoreOptions.reconcileDelayMs. */
+  reconcileDelayMs?: number;
 }
 
 /**
@@ -65,16 +74,15 @@ export interface SessionManagerOptions {
  */
 export class SessionManager {
   readonly store: SessionStore;
-  private readonly lease: RefreshLease;
   private readonly clock: Clock;
-  private readonly refreshing = new Map<string, Promise<StoredSession | undefined>>();
-  private signingIn: Promise<unknown> | undefined;
+  private readonly refresher: SessionRefresher;
+  private readonly signIns = new SignInQueue<AuthSession>();
 
   constructor(private readonly options: SessionManagerOptions) {
     this.clock = options.clock ?? realClock;
     const identity = { providerId: options.providerId, issuer: options.client.issuer.href, clientId: options.client.clientId };
-    this.store = new SessionStore(options.secrets, identity, options.logger);
-    this.lease = new RefreshLease(options.secrets, `${this.store.key}.refresh-lease`, this.clock, options.leaseTiming ?? defaultLeaseTiming);
+    this.store = new SessionStore(options.secrets, identity, options.logger, { exchange: options.coordination?.exchange, reconcileDelayMs: options.reconcileDelayMs, now: this.clock.now });
+    this.refresher = new SessionRefresher({ ...options, store: this.store, clock: this.clock });
   }
 
   /** Starts following other windows' changes. */
@@ -83,58 +91,84 @@ export class SessionManager {
   }
 
   onDidChangeSessions(listener: (changes: AuthSessionChanges) => void): { dispose(): void } {
-    return this.store.onChange((changes: SessionChanges) =>
-      listener({ added: changes.added.map(toAuthSession), removed: changes.removed.map(toAuthSession), changed: changes.changed.map(toAuthSession) }),
-    );
+    return this.store.onChange((changes: SessionChanges) => {
+      void this.store.all().then((all) => {
+        const label = accountLabels(all);
+        const adapt = (sessions: StoredSession[]) => sessions.map((session) => toAuthSession(session, label));
+        listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt(changes.changed) });
+      });
+    });
   }
 
   /**
-   * Sessions holding every requested scope (all sessions when `scopes` is undefined), each with an
-   * access token that is valid now: one close to expiry is refreshed first.
+   * Without scopes (VS Code listing accounts): every session as it is, refreshing nothing. With
+   * scopes: the sessions holding all of them, each with an access token valid now (one close to
+   * expiry is refreshed first). One session's failure is logged and reported, never hides the others.
    */
   async getSessions(scopes?: readonly string[], accountId?: string): Promise<AuthSession[]> {
+    const all = await this.store.all();
+    const label = accountLabels(all);
     const wanted = scopes ? normalizeScopes(scopes) : undefined;
-    const matching = (await this.store.all()).filter(
-      (session) => (!wanted || scopesSatisfy(session.scopes, wanted)) && (!accountId || session.account.id === accountId),
-    );
-    const fresh = await Promise.all(matching.map((session) => this.freshen(session)));
-    return fresh.filter((session): session is StoredSession => !!session).map(toAuthSession);
+    const matching = all.filter((session) => (!wanted || scopesSatisfy(session.scopes, wanted)) && (!accountId || session.account.id === accountId));
+    for (const session of matching) this.options.redactor.remember(session.tokens.accessToken, session.tokens.refreshToken, session.tokens.idToken);
+    if (!wanted) return matching.map((session) => toAuthSession(session, label));
+    const results = await Promise.allSettled(matching.map((session) => this.freshen(session)));
+    const served: AuthSession[] = [];
+    for (const [index, result] of results.entries()) {
+      if (result.status === 'fulfilled') {
+        if (result.value) served.push(toAuthSession(result.value, label));
+        continue;
+      }
+      const { account } = matching[index]!;
+      const message = errorText(result.reason);
+      this.options.logger.warn(`The session of ${account.label} could not be refreshed and is left out for now: ${message}`);
+      this.options.onRefreshProblem?.(account.label, message);
+    }
+    return served;
   }
 
   /** Every stored session as it is, without refreshing: for change notifications and the sign-out picker. */
   async listSessions(): Promise<AuthSession[]> {
-    return (await this.store.all()).map(toAuthSession);
+    return this.getSessions(undefined);
   }
 
-  async createSession(scopes: readonly string[], account?: { id: string; label: string }, signal?: AbortSignal): Promise<AuthSession> {
-    // One sign-in at a time: a second caller waits and reuses the result when it serves it too.
-    if (this.signingIn) {
-      while (this.signingIn) await this.signingIn.catch(() => undefined);
-      const [existing] = await this.getSessions(signInScopes(scopes, this.options.configuredScopes), account?.id);
-      if (existing) return existing;
-    }
+  /**
+   * Signs in, one sign-in at a time. Callers asking for the same scopes and account share one sign-in
+   * (and its Cancel); a caller queued behind another sign-in reuses its session when it serves it.
+   */
+  createSession(scopes: readonly string[], account?: { id: string; label: string }, signal?: AbortSignal): Promise<AuthSession> {
     const requested = signInScopes(scopes, this.options.configuredScopes);
-    const run = this.signInAndStore(requested, account, signal);
-    this.signingIn = run;
-    try {
-      return await run;
-    } finally {
-      this.signingIn = undefined;
-    }
+    return this.signIns.run(
+      JSON.stringify([requested, account?.id ?? null]),
+      async (signInSignal, waitedBehindOthers) => {
+        if (waitedBehindOthers) {
+          const [existing] = await this.getSessions(requested, account?.id);
+          if (existing) return existing;
+        }
+        return this.signInAndStore(requested, account, signInSignal);
+      },
+      signal,
+    );
   }
 
-  /** Revokes at the IdP (best effort), then forgets the session locally whatever the IdP said. */
-  /** Resolves with the session that was removed (its ID token serves an RP-initiated logout). */
+  /**
+   * Signs out: the session is marked removed in this window, in storage and in every window of this
+   * machine at once (so it cannot come back), then its tokens are revoked at the IdP (best effort).
+   * Resolves with the session that was removed (its ID token serves an RP-initiated logout).
+   */
   async removeSession(sessionId: string): Promise<AuthSession | undefined> {
-    const session = (await this.store.all()).find((candidate) => candidate.id === sessionId);
-    if (!session) {
+    const label = accountLabels(await this.store.all());
+    const removed = await this.refresher.whileHolding(sessionId, async (lock) => {
+      await this.store.catchUp(sessionId);
+      return this.refresher.removeHolding(sessionId, lock);
+    });
+    if (!removed) {
       this.options.logger.info(`Sign-out: no session ${sessionId}; nothing to do.`);
       return undefined;
     }
-    await this.revoke(session);
-    await this.store.update((sessions) => sessions.filter((candidate) => candidate.id !== sessionId));
-    this.options.logger.info(`Signed out ${session.account.label}.`);
-    return toAuthSession(session);
+    await this.revoke(removed);
+    this.options.logger.info(`Signed out ${removed.account.label}.`);
+    return toAuthSession(removed, label);
   }
 
   /** Where to send the browser to end the session at the identity provider too (when it can). */
@@ -152,14 +186,14 @@ export class SessionManager {
    */
   async reportRejected(sessionId: string): Promise<RejectionOutcome> {
     const { client, logger } = this.options;
-    const session = await this.storedSession(sessionId);
+    const session = await this.store.session(sessionId);
     if (!session) return 'removed';
     const rejectedToken = session.tokens.accessToken;
     if (session.tokens.refreshToken) {
       // Refresh unless another window already replaced the refused token.
       let refreshed: StoredSession | undefined;
       try {
-        refreshed = await this.refreshOnce(sessionId, (stored) => stored.tokens.accessToken === rejectedToken);
+        refreshed = await this.refresher.refresh(sessionId, (stored) => stored.tokens.accessToken === rejectedToken);
       } catch (error) {
         logger.warn(`Could not refresh the refused session of ${session.account.label} (${errorText(error)}); keeping it.`);
         return 'kept';
@@ -181,7 +215,10 @@ export class SessionManager {
       return 'kept';
     }
     logger.warn(`The identity provider no longer accepts the token of ${session.account.label}; removing the session. The next request signs in again.`);
-    await this.store.update((sessions) => sessions.filter((candidate) => candidate.id !== sessionId || candidate.tokens.accessToken !== rejectedToken));
+    await this.refresher.whileHolding(sessionId, async (lock) => {
+      const current = await this.store.session(sessionId);
+      if (current?.tokens.accessToken === rejectedToken) await this.refresher.removeHolding(sessionId, lock);
+    });
     return 'removed';
   }
 
@@ -189,110 +226,44 @@ export class SessionManager {
     this.store.dispose();
   }
 
-  private async signInAndStore(scopes: string[], account?: { id: string; label: string }, signal?: AbortSignal): Promise<AuthSession> {
+  private async signInAndStore(requested: string[], account: { id: string; label: string } | undefined, signal: AbortSignal): Promise<AuthSession> {
     const { logger, client } = this.options;
-    const result = await this.options.signIn({ scopes, loginHint: account?.label, signal });
+    const result = await this.options.signIn({ scopes: requested, loginHint: account?.label, signal });
     this.options.redactor.remember(result.tokens.accessToken, result.tokens.refreshToken, result.tokens.idToken);
     const accountId = `${client.issuer.href}#${result.identity.subject}`;
     if (account && account.id !== accountId) logger.warn(`Asked to sign in as ${account.label} but the identity provider signed in ${result.identity.label}; keeping the latter.`);
-
-    let stored!: StoredSession;
-    await this.store.update((sessions) => {
-      // Signing in again with the same account and scopes replaces the old session rather than adding a twin.
-      const twin = sessions.find((session) => session.account.id === accountId && session.scopes.join(' ') === scopes.join(' '));
-      stored = {
-        id: twin?.id ?? randomUUID(),
-        account: { id: accountId, label: result.identity.label },
-        scopes,
-        tokens: result.tokens,
-        createdAt: this.clock.now(),
-      };
-      return twin ? sessions.map((session) => (session === twin ? stored : session)) : [...sessions, stored];
+    const scopes = grantedScopes(requested, result.tokens);
+    const declined = requested.filter((scope) => !scopes.includes(scope));
+    if (declined.length) logger.warn(`The identity provider did not grant "${declined.join(' ')}"; the session holds "${scopes.join(' ')}".`);
+    // Signing in again with the same account and scopes replaces the old session rather than adding a twin.
+    const twin = (await this.store.all()).find((session) => session.account.id === accountId && session.scopes.join(' ') === scopes.join(' '));
+    const stored = await this.store.put({
+      id: twin?.id ?? randomUUID(),
+      account: { id: accountId, label: result.identity.label },
+      scopes,
+      tokens: result.tokens,
+      createdAt: this.clock.now(),
     });
     logger.info(`Signed in ${stored.account.label} with scopes "${scopes.join(' ')}".`);
-    return toAuthSession(stored);
+    return toAuthSession(stored, accountLabels(await this.store.all()));
   }
 
   /** The session with a token valid now, or undefined when it had to be dropped. */
   private async freshen(session: StoredSession): Promise<StoredSession | undefined> {
-    this.options.redactor.remember(session.tokens.accessToken, session.tokens.refreshToken, session.tokens.idToken);
-    if (!needsRefresh(session.tokens, this.clock.now())) return session;
+    const stale: Staleness = (stored) => needsRefresh(stored.tokens, this.clock.now());
+    if (!stale(session)) return session;
     try {
-      return await this.refreshOnce(session.id);
+      return await this.refresher.refresh(session.id, stale);
     } catch (error) {
       // A refresh that failed for a passing reason (network, IdP down) keeps the session; while its
       // token has not expired yet it is still served.
-      if (!isExpired(session.tokens, this.clock.now())) {
-        this.options.logger.warn(`Refresh of ${session.account.label} failed, using the current token until it expires: ${errorText(error)}`);
-        return session;
+      const current = (await this.store.session(session.id)) ?? session;
+      if (!isExpired(current.tokens, this.clock.now()) && !isOAuthError(error, 'cancelled')) {
+        this.options.logger.warn(`Refresh of ${current.account.label} failed, using the current token until it expires: ${errorText(error)}`);
+        return current;
       }
       throw error;
     }
-  }
-
-  /**
-   * Concurrent callers in this window share one refresh per session. `stale` says whether a stored
-   * session still needs it: by default when it is close to expiry.
-   */
-  private refreshOnce(sessionId: string, stale?: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
-    let pending = this.refreshing.get(sessionId);
-    if (!pending) {
-      pending = this.refreshCoordinated(sessionId, stale ?? ((session) => needsRefresh(session.tokens, this.clock.now()))).finally(() => this.refreshing.delete(sessionId));
-      this.refreshing.set(sessionId, pending);
-    }
-    return pending;
-  }
-
-  /** Refresh under the cross-window lease; another window's fresh result is used instead when there is one. */
-  private async refreshCoordinated(sessionId: string, stale: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
-    const timing = this.options.leaseTiming ?? defaultLeaseTiming;
-    const giveUpAt = this.clock.now() + timing.leaseMs;
-    for (;;) {
-      const stored = await this.storedSession(sessionId);
-      if (!stored || !stale(stored)) return stored;
-      if (await this.lease.tryAcquire(sessionId)) {
-        try {
-          return await this.refreshHoldingLease(sessionId, stale);
-        } finally {
-          await this.lease.release(sessionId);
-        }
-      }
-      if (this.clock.now() > giveUpAt) throw new OAuthError('timeout', 'Another VS Code window has been refreshing this session for too long. Try again, or sign out and in.');
-      // Another window is refreshing: wait for its result to reach storage.
-      await this.clock.sleep(timing.settleMs);
-    }
-  }
-
-  private async refreshHoldingLease(sessionId: string, stale: (session: StoredSession) => boolean): Promise<StoredSession | undefined> {
-    const { client, logger } = this.options;
-    const stored = await this.storedSession(sessionId);
-    if (!stored || !stale(stored)) return stored;
-    try {
-      const tokens = await client.refresh(stored.tokens);
-      this.options.redactor.remember(tokens.accessToken, tokens.refreshToken, tokens.idToken);
-      // Persist first: a rotated refresh token that only lived in memory would be lost with the window.
-      let updated: StoredSession | undefined;
-      await this.store.update((sessions) =>
-        sessions.map((session) => (session.id === sessionId ? (updated = { ...session, tokens }) : session)),
-      );
-      logger.info(`Refreshed the session of ${stored.account.label}.`);
-      return updated;
-    } catch (error) {
-      if (!isOAuthError(error, 'invalid_grant')) throw error;
-      // Another window may have rotated the refresh token meanwhile: storage has the truth.
-      const latest = await this.storedSession(sessionId);
-      if (latest && latest.tokens.refreshToken !== stored.tokens.refreshToken) {
-        logger.info('The refresh token was rotated by another window; using its result.');
-        return stale(latest) ? this.refreshHoldingLease(sessionId, stale) : latest;
-      }
-      logger.warn(`The identity provider no longer accepts the session of ${stored.account.label} (${error.message}); removing it. The next request signs in again.`);
-      await this.store.update((sessions) => sessions.filter((session) => session.id !== sessionId));
-      return undefined;
-    }
-  }
-
-  private async storedSession(sessionId: string): Promise<StoredSession | undefined> {
-    return (await this.store.reload()).find((session) => session.id === sessionId);
   }
 
   private async revoke(session: StoredSession): Promise<void> {
@@ -318,11 +289,25 @@ export class SessionManager {
   }
 }
 
-export function toAuthSession(session: StoredSession): AuthSession {
+/**
+ * One label per account: the Accounts menu lists accounts by label, and sessions of one account
+ * asked with different scopes may name it differently (`alice` with `profile`, `alice@example.test`
+ * with `email`). The account's first session names it.
+ */
+function accountLabels(sessions: readonly StoredSession[]): (session: StoredSession) => string {
+  const first = new Map<string, StoredSession>();
+  for (const session of sessions) {
+    const known = first.get(session.account.id);
+    if (!known || session.createdAt < known.createdAt) first.set(session.account.id, session);
+  }
+  return (session) => first.get(session.account.id)?.account.label ?? session.account.label;
+}
+
+export function toAuthSession(session: StoredSession, label: (session: StoredSession) => string = (each) => each.account.label): AuthSession {
   return {
     id: session.id,
     accessToken: session.tokens.accessToken,
-    account: { ...session.account },
+    account: { id: session.account.id, label: label(session) },
     scopes: session.scopes,
     ...(session.tokens.idToken ? { idToken: session.tokens.idToken } : {}),
   };

@@ -1,4 +1,8 @@
-import type { Logger, TokenSet } from '../oauth/types.js';
+import type { Logger } from '../oauth/types.js';
+import { legacyDocumentKey, parseLegacyDocument } from './legacyDocument.js';
+import { entryVersion, parseEntry, readEntry, supersedes, type LiveEntry, type SessionEntry, type StoredSession } from './sessionEntry.js';
+
+export type { StoredSession } from './sessionEntry.js';
 
 /** The part of vscode.SecretStorage this store uses, so it runs in plain Node too. */
 export interface SecretStoragePort {
@@ -7,15 +11,6 @@ export interface SecretStoragePort {
   delete(key: string): PromiseLike<void>;
   keys(): PromiseLike<string[]>;
   onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown };
-}
-
-export interface StoredSession {
-  id: string;
-  account: { id: string; label: string };
-  /** The scopes the session was signed in for (sorted, unique): what getSessions matches against. */
-  scopes: string[];
-  tokens: TokenSet;
-  createdAt: number;
 }
 
 export interface SessionChanges {
@@ -30,41 +25,75 @@ export interface StoreIdentity {
   clientId: string;
 }
 
-const documentVersion = 1;
-
-interface SessionDocument {
-  version: typeof documentVersion;
-  issuer: string;
-  clientId: string;
-  sessions: StoredSession[];
+/**
+ * How the windows of one machine hand each other entries at once, whatever SecretStorage does (in
+ * code-server a tab never sees another tab's writes). Optional: without it, storage is the only way.
+ */
+export interface EntryExchange {
+  /** Hands entries to the other windows; resolves once they took them or could not be reached. */
+  publish(storeKey: string, entries: readonly SessionEntry[]): Promise<void>;
+  /** The entries the other windows hold for this store (unchecked: the store checks them). */
+  pull(storeKey: string): Promise<unknown[]>;
+  /** Serves this store's entries to the other windows and takes theirs. */
+  join(storeKey: string, member: { entries(): SessionEntry[]; receive(entries: unknown[]): void }): { dispose(): void };
 }
 
+export interface SessionStoreOptions {
+  exchange?: EntryExchange;
+  /**
+   * How long after taking a newer entry from another window (or seeing storage fall behind) this
+   * window checks its own storage and writes the newer entry there if it still lags. Longer than
+   * desktop storage takes to propagate, so that on the desktop the check usually finds nothing to do.
+   */
+  reconcileDelayMs?: number;
+  now?: () => number;
+}
+
+/** Sign-out marks older than this are deleted from storage when it is read. */
+const removedEntryLifetimeMs = 30 * 24 * 3_600_000;
+
 /**
- * All sessions of one provider + issuer + client id, as one versioned JSON document under one
- * SecretStorage key. Reads are cached: after the first, storage is read again only when it changed
- * (another window wrote) or right before a write, so a write never undoes another window's. Every
- * change of the cached list, whoever caused it, is reported once through `onChange`.
+ * The sessions of one provider + issuer + client id: one SecretStorage entry per session, so that no
+ * write can touch another session's tokens. The cache holds the newest entry of every session this
+ * window knows of, sign-out marks included; storage, other windows and this window's own writes all
+ * go through `merge`, where the higher revision wins. Every change of the live sessions, whoever
+ * caused it, is reported once through `onChange`.
  */
 export class SessionStore {
+  /** Names this store among the machine's windows (the exchange, the refresh locks). */
   readonly key: string;
-  private cache: StoredSession[] | undefined;
-  private loading: Promise<StoredSession[]> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly entryPrefix: string;
+  private readonly entries = new Map<string, SessionEntry>();
+  /** Sessions whose entry was written by a newer version of the extension: never touched. */
+  private readonly newerIds = new Set<string>();
+  private loading: Promise<void> | undefined;
+  private loaded = false;
   private readonly listeners = new Set<(changes: SessionChanges) => void>();
+  private readonly reconciling = new Map<string, ReturnType<typeof setTimeout>>();
   private subscription: { dispose(): unknown } | undefined;
+  private membership: { dispose(): void } | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly secrets: SecretStoragePort,
     private readonly identity: StoreIdentity,
     private readonly logger: Logger,
+    private readonly options: SessionStoreOptions = {},
   ) {
-    this.key = storageKey(identity);
+    this.key = `${identity.providerId}|${identity.issuer}|${identity.clientId}`;
+    this.entryPrefix = entryKeyPrefix(identity);
+    this.now = options.now ?? Date.now;
   }
 
-  /** Reacts to writes from other windows (VS Code fires for our own writes too; those diff to nothing). */
+  /** Follows other windows: storage change events, and entries handed over by windows of this machine. */
   watch(): { dispose(): void } {
     this.subscription ??= this.secrets.onDidChange((event) => {
-      if (event.key === this.key && this.cache !== undefined) void this.reload().catch((error: unknown) => this.logger.error(`Reloading sessions failed: ${String(error)}`));
+      const id = this.idOf(event.key);
+      if (id !== undefined && this.loaded) void this.readFromStorage(id).catch((error: unknown) => this.logger.warn(`Reading the changed session from storage failed: ${errorText(error)}`));
+    });
+    this.membership ??= this.options.exchange?.join(this.key, {
+      entries: () => [...this.entries.values()],
+      receive: (entries) => this.takeFromPeers(entries),
     });
     return { dispose: () => this.dispose() };
   }
@@ -74,122 +103,256 @@ export class SessionStore {
     return { dispose: () => void this.listeners.delete(listener) };
   }
 
-  /** The cached sessions; the first call reads storage (once, however many callers wait). */
-  async all(): Promise<readonly StoredSession[]> {
-    if (this.cache) return this.cache;
-    this.loading ??= this.read().then((sessions) => {
-      this.cache ??= sessions;
-      return this.cache;
-    });
-    return this.loading;
+  /** The live sessions. The first call reads storage and asks the other windows; a failed read is tried again next time. */
+  async all(): Promise<StoredSession[]> {
+    await this.ensureLoaded();
+    return [...this.entries.values()].filter(isLive).map((entry) => entry.session);
   }
 
-  /** Reads storage again and reports what changed since the cache. */
-  reload(): Promise<readonly StoredSession[]> {
-    return this.serialized(async () => this.replace(await this.read()));
+  async session(id: string): Promise<StoredSession | undefined> {
+    await this.ensureLoaded();
+    const entry = this.entries.get(id);
+    return isLive(entry) ? entry.session : undefined;
   }
 
-  /** Re-reads, applies `change` to the fresh list and writes it back, in one queued step. */
-  update(change: (sessions: StoredSession[]) => StoredSession[]): Promise<readonly StoredSession[]> {
-    return this.serialized(async () => {
-      const fresh = await this.read();
-      const next = change(fresh.map((session) => ({ ...session })));
-      const document: SessionDocument = { version: documentVersion, issuer: this.identity.issuer, clientId: this.identity.clientId, sessions: next };
-      if (next.length === 0) await this.secrets.delete(this.key);
-      else await this.secrets.store(this.key, JSON.stringify(document));
-      return this.replace(next);
-    });
+  /** The newest entry this window knows of, sign-out marks included. */
+  entry(id: string): SessionEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Reads the session's entry from storage and from the other windows again: the newest wins. */
+  async catchUp(id: string): Promise<SessionEntry | undefined> {
+    await this.ensureLoaded();
+    const [, fromPeers] = await Promise.all([this.readFromStorage(id), this.pullFromPeers()]);
+    this.takeFromPeers(fromPeers);
+    return this.entries.get(id);
+  }
+
+  /**
+   * Stores a new revision of the session: in this window at once, then in storage and in the other
+   * windows of this machine together. A failed storage write is logged and tried again; the tokens
+   * are never dropped for it (they may be the only copy of a rotated refresh token).
+   */
+  async put(session: StoredSession): Promise<StoredSession> {
+    await this.ensureLoaded();
+    if (this.newerIds.has(session.id)) throw new Error('This session was written by a newer version of OAuth Anywhere and is left to it.');
+    const current = this.entries.get(session.id);
+    if (current?.removed) throw new Error('The session was signed out.');
+    const entry: LiveEntry = { ...this.header(session.id, current), session };
+    this.merge(entry);
+    await this.persist(entry);
+    return session;
+  }
+
+  /** Marks the session signed out here, in storage and in the other windows; resolves with what it was. */
+  async remove(id: string): Promise<StoredSession | undefined> {
+    await this.ensureLoaded();
+    const current = this.entries.get(id);
+    if (!current || current.removed) return undefined;
+    const entry: SessionEntry = { ...this.header(id, current), removed: true };
+    this.merge(entry);
+    await this.persist(entry);
+    return current.session;
   }
 
   dispose(): void {
     this.subscription?.dispose();
     this.subscription = undefined;
+    this.membership?.dispose();
+    this.membership = undefined;
+    for (const timer of this.reconciling.values()) clearTimeout(timer);
+    this.reconciling.clear();
     this.listeners.clear();
   }
 
-  private replace(next: StoredSession[]): readonly StoredSession[] {
-    const previous = this.cache ?? [];
-    this.cache = next;
-    const changes = diff(previous, next);
-    if (changes.added.length || changes.removed.length || changes.changed.length) {
-      for (const listener of this.listeners) listener(changes);
+  private header(id: string, current: SessionEntry | undefined) {
+    return { version: entryVersion, id, issuer: this.identity.issuer, clientId: this.identity.clientId, revision: (current?.revision ?? 0) + 1, updatedAt: this.now() } as const;
+  }
+
+  private async persist(entry: SessionEntry): Promise<void> {
+    await Promise.all([
+      Promise.resolve(this.writeToStorage(entry)).catch((error: unknown) => {
+        this.logger.warn(`Could not save the session to SecretStorage (${errorText(error)}); keeping it in this window and trying again.`);
+        this.scheduleReconcile(entry.id);
+      }),
+      this.options.exchange?.publish(this.key, [entry]).catch((error: unknown) => this.logger.debug(`Handing the session to the other windows failed: ${errorText(error)}`)),
+    ]);
+  }
+
+  private writeToStorage(entry: SessionEntry): PromiseLike<void> {
+    return this.secrets.store(this.entryPrefix + entry.id, JSON.stringify(entry));
+  }
+
+  private ensureLoaded(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    this.loading ??= this.load().then(
+      () => {
+        this.loaded = true;
+      },
+      (error: unknown) => {
+        // Not cached: the next call reads again.
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const keys = await this.secrets.keys();
+    const legacyKey = legacyDocumentKey(this.identity.providerId, this.identity);
+    const [fromPeers] = await Promise.all([
+      this.pullFromPeers(),
+      ...keys.filter((key) => this.idOf(key) !== undefined).map((key) => this.readFromStorage(this.idOf(key)!, true)),
+    ]);
+    if (keys.includes(legacyKey)) await this.migrateLegacy(legacyKey);
+    this.takeFromPeers(fromPeers, true);
+  }
+
+  /** Moves the sessions of a 0.1 document to entries of their own, then deletes the document. */
+  private async migrateLegacy(legacyKey: string): Promise<void> {
+    const raw = await this.secrets.get(legacyKey);
+    if (raw === undefined) return;
+    const parsed = parseLegacyDocument(raw, this.identity);
+    if (parsed.kind === 'newer') {
+      this.logger.info(`Left the sessions under "${legacyKey}" alone: a newer version of OAuth Anywhere wrote them.`);
+      return;
     }
-    return next;
+    if (parsed.kind === 'unreadable') {
+      await this.setAside(legacyKey, raw, parsed.reason);
+      return;
+    }
+    const moved = parsed.sessions.filter((session) => !this.entries.has(session.id));
+    for (const session of moved) {
+      const entry: LiveEntry = { ...this.header(session.id, undefined), session };
+      this.merge(entry, true);
+      await this.writeToStorage(entry);
+    }
+    await this.secrets.delete(legacyKey);
+    this.logger.info(`Moved ${moved.length} session(s) to one SecretStorage entry each${parsed.dropped ? `; ${parsed.dropped} unreadable one(s) dropped` : ''}.`);
   }
 
-  private serialized<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(step, step);
-    this.queue = run.catch(() => undefined);
-    return run;
+  private async readFromStorage(id: string, loading = false): Promise<void> {
+    const key = this.entryPrefix + id;
+    const raw = await this.secrets.get(key);
+    if (raw === undefined) {
+      // Deleted behind our back (another tool, or an older version): storage lags what we know.
+      if (this.entries.has(id)) this.scheduleReconcile(id);
+      return;
+    }
+    const parsed = parseEntry(raw, this.identity, id);
+    if (parsed.kind === 'newer') {
+      if (!this.newerIds.has(id)) this.logger.info(`Left session ${id} alone: a newer version of OAuth Anywhere (format ${parsed.version}) wrote it.`);
+      this.newerIds.add(id);
+      return;
+    }
+    if (parsed.kind === 'unreadable') {
+      await this.setAside(key, raw, parsed.reason);
+      return;
+    }
+    const { entry } = parsed;
+    if (entry.removed && this.now() - entry.updatedAt > removedEntryLifetimeMs) {
+      await this.secrets.delete(key);
+      return;
+    }
+    if (!this.merge(entry, loading) && supersedes(this.entries.get(id)!, entry)) {
+      // Storage holds an older revision than this window (a late write of another window, or a
+      // code-server tab writing its stale copy back): put the newer one back.
+      this.scheduleReconcile(id);
+    }
   }
 
-  private async read(): Promise<StoredSession[]> {
-    const raw = await this.secrets.get(this.key);
-    if (raw === undefined) return [];
-    const parsed = parseDocument(raw, this.identity);
-    if (typeof parsed === 'string') {
-      await this.setAside(raw, parsed);
+  private async pullFromPeers(): Promise<unknown[]> {
+    if (!this.options.exchange) return [];
+    try {
+      return await this.options.exchange.pull(this.key);
+    } catch (error) {
+      this.logger.debug(`Asking the other windows for their sessions failed: ${errorText(error)}`);
       return [];
     }
-    if (parsed.dropped) this.logger.warn(`Skipped ${parsed.dropped} unreadable session(s) in ${this.key}; the others are intact.`);
-    return parsed.sessions;
+  }
+
+  private takeFromPeers(entries: unknown[], loading = false): void {
+    for (const value of entries) {
+      const parsed = readEntry(value, this.identity);
+      if (parsed.kind !== 'entry') continue;
+      if (this.newerIds.has(parsed.entry.id)) continue;
+      // Storage may not have it (code-server tabs never share their writes): make sure it does.
+      if (this.merge(parsed.entry, loading)) this.scheduleReconcile(parsed.entry.id);
+    }
   }
 
   /**
-   * An unreadable document is kept under a side key for diagnosis and then treated as empty: the
+   * Takes `entry` when it is newer than what this window holds, and reports the change of live
+   * sessions (not while loading: the first read is not a change). Returns whether it was taken.
+   */
+  private merge(entry: SessionEntry, loading = false): boolean {
+    const previous = this.entries.get(entry.id);
+    if (!supersedes(entry, previous)) return false;
+    this.entries.set(entry.id, entry);
+    if (loading && !this.loaded) return true;
+    const before = isLive(previous) ? previous.session : undefined;
+    const after = isLive(entry) ? entry.session : undefined;
+    const changes: SessionChanges = { added: [], removed: [], changed: [] };
+    if (before && !after) changes.removed.push(before);
+    else if (!before && after) changes.added.push(after);
+    else if (before && after && JSON.stringify(before) !== JSON.stringify(after)) changes.changed.push(after);
+    else return true;
+    for (const listener of this.listeners) listener(changes);
+    return true;
+  }
+
+  /** After a while, writes this window's entry to its storage if storage still holds an older one. */
+  private scheduleReconcile(id: string): void {
+    if (this.reconciling.has(id)) return;
+    const timer = setTimeout(() => {
+      this.reconciling.delete(id);
+      void this.reconcile(id).catch((error: unknown) => {
+        this.logger.warn(`Could not save the session to SecretStorage (${errorText(error)}); trying again.`);
+        this.scheduleReconcile(id);
+      });
+    }, this.options.reconcileDelayMs ?? 1_000);
+    timer.unref?.();
+    this.reconciling.set(id, timer);
+  }
+
+  private async reconcile(id: string): Promise<void> {
+    const mine = this.entries.get(id);
+    if (!mine || this.newerIds.has(id)) return;
+    const raw = await this.secrets.get(this.entryPrefix + id);
+    const stored = raw === undefined ? undefined : parseEntry(raw, this.identity, id);
+    if (stored?.kind === 'newer') return;
+    if (stored?.kind === 'entry' && !supersedes(mine, stored.entry)) return;
+    await this.writeToStorage(mine);
+  }
+
+  /**
+   * Data that cannot be read is kept under a side key for diagnosis, then removed from its place: the
    * user signs in again instead of facing an error they cannot fix.
    */
-  private async setAside(raw: string, reason: string): Promise<void> {
-    const asideKey = `${this.key}.unreadable`;
-    this.logger.warn(`The stored sessions could not be read (${reason}); kept them under "${asideKey}" and started with none.`);
+  private async setAside(key: string, raw: string, reason: string): Promise<void> {
+    const asideKey = `${this.identity.providerId}.unreadable:${key}`;
+    this.logger.warn(`A stored session could not be read (${reason}); kept it under "${asideKey}" and went on without it.`);
     await this.secrets.store(asideKey, raw);
-    await this.secrets.delete(this.key);
+    await this.secrets.delete(key);
+  }
+
+  private idOf(key: string): string | undefined {
+    if (!key.startsWith(this.entryPrefix)) return undefined;
+    const id = key.slice(this.entryPrefix.length);
+    return id && !id.includes('|') ? id : undefined;
   }
 }
 
-export function storageKey(identity: StoreIdentity): string {
-  return `${identity.providerId}.sessions:${identity.issuer}|${identity.clientId}`;
+/** Every session entry of a provider + issuer + client id is stored under this prefix and the session id. */
+export function entryKeyPrefix(identity: StoreIdentity): string {
+  return `${identity.providerId}.session:${identity.issuer}|${identity.clientId}|`;
 }
 
-function parseDocument(raw: string, identity: StoreIdentity): { sessions: StoredSession[]; dropped: number } | string {
-  let document: unknown;
-  try {
-    document = JSON.parse(raw);
-  } catch {
-    return 'not valid JSON';
-  }
-  if (!isRecord(document)) return 'not a JSON object';
-  if (document.version !== documentVersion) return `unknown version ${JSON.stringify(document.version)?.slice(0, 20)}`;
-  if (document.issuer !== identity.issuer || document.clientId !== identity.clientId) return 'it belongs to a different issuer or client id';
-  if (!Array.isArray(document.sessions)) return 'no session list';
-  const sessions = document.sessions.filter(isStoredSession);
-  return { sessions, dropped: document.sessions.length - sessions.length };
+function isLive(entry: SessionEntry | undefined): entry is LiveEntry {
+  return !!entry && !entry.removed;
 }
 
-function isStoredSession(value: unknown): value is StoredSession {
-  if (!isRecord(value) || typeof value.id !== 'string' || !isRecord(value.account) || !isRecord(value.tokens)) return false;
-  const { account, tokens } = value;
-  return (
-    typeof account.id === 'string' &&
-    typeof account.label === 'string' &&
-    Array.isArray(value.scopes) &&
-    value.scopes.every((scope) => typeof scope === 'string') &&
-    typeof tokens.accessToken === 'string' &&
-    (tokens.expiresAt === undefined || typeof tokens.expiresAt === 'number') &&
-    (tokens.refreshToken === undefined || typeof tokens.refreshToken === 'string')
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function diff(previous: readonly StoredSession[], next: readonly StoredSession[]): SessionChanges {
-  const before = new Map(previous.map((session) => [session.id, session]));
-  const after = new Map(next.map((session) => [session.id, session]));
-  return {
-    added: next.filter((session) => !before.has(session.id)),
-    removed: previous.filter((session) => !after.has(session.id)),
-    changed: next.filter((session) => before.has(session.id) && JSON.stringify(before.get(session.id)) !== JSON.stringify(session)),
-  };
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -28,6 +28,15 @@ export interface IdpCapabilities {
 /** What the identity provider says about an access token someone else refused. */
 export type TokenCheck = 'valid' | 'rejected' | 'unchecked';
 
+/** What a refresh brought. */
+export interface RefreshResult {
+  tokens: TokenSet;
+  /** The refreshed ID token's `sub`, when one came and passed every check. */
+  subject?: string;
+  /** Why a new ID token was left out although the other tokens were kept. */
+  idTokenProblem?: OAuthError;
+}
+
 export type DeviceCodePoll =
   | { status: 'pending' }
   | { status: 'slow_down' }
@@ -185,18 +194,33 @@ export class OAuthClient {
     }
   }
 
-  /** A refreshed token set; the old refresh token is kept when the response carries none. */
-  async refresh(tokens: TokenSet, signal?: AbortSignal): Promise<TokenSet> {
+  /**
+   * A refreshed token set; the old refresh token is kept when the response carries none. Once the
+   * token endpoint answered 200, its tokens are returned whatever fails afterwards: the identity
+   * provider has spent the old refresh token, so the new one may be the only way to stay signed in.
+   * A new ID token that fails its checks (keys unreachable, claims wrong) is left out, the previous
+   * one kept, and the problem returned for the caller to log; the next refresh checks again.
+   */
+  async refresh(tokens: TokenSet, signal?: AbortSignal): Promise<RefreshResult> {
     if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token. Sign in again.');
+    const action = 'refreshing the session';
     const as = await this.metadata(signal);
+    const requestedAt = this.clock.now();
+    let response: Response;
     try {
-      const requestedAt = this.clock.now();
-      const response = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuthentication(), tokens.refreshToken, this.requestOptions(signal));
+      response = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuthentication(), tokens.refreshToken, this.requestOptions(signal));
+    } catch (error) {
+      throw toOAuthError(error, action);
+    }
+    const issued = response.status === 200 ? await issuedTokens(response.clone()) : undefined;
+    try {
       const body = await oauth.processRefreshTokenResponse(as, this.clientAt(response), response);
       if (body.id_token) await this.verifySignature(as, response, signal);
-      return tokenSetFrom(body, tokens.scopes, requestedAt, tokens);
+      return { tokens: tokenSetFrom(body, tokens.scopes, requestedAt, tokens), subject: oauth.getValidatedIdTokenClaims(body)?.sub };
     } catch (error) {
-      throw toOAuthError(error, 'refreshing the session');
+      const problem = toOAuthError(error, action);
+      if (!issued) throw problem;
+      return { tokens: tokenSetFrom(issued, tokens.scopes, requestedAt, tokens), idTokenProblem: problem };
     }
   }
 
@@ -374,6 +398,30 @@ export class OAuthClient {
       throw mapped;
     }
   }
+}
+
+/**
+ * The tokens in a 200 answer of the token endpoint, read before any check can fail (without the ID
+ * token, which is only trusted once checked); undefined when the answer carries no access token.
+ */
+async function issuedTokens(response: Response): Promise<oauth.TokenEndpointResponse | undefined> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { access_token, token_type, expires_in, refresh_token, scope } = body as Record<string, unknown>;
+  if (typeof access_token !== 'string' || !access_token) return undefined;
+  const seconds = typeof expires_in === 'string' ? Number(expires_in) : expires_in;
+  return {
+    access_token,
+    token_type: typeof token_type === 'string' ? (token_type.toLowerCase() as Lowercase<string>) : 'bearer',
+    ...(typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? { expires_in: seconds } : {}),
+    ...(typeof refresh_token === 'string' && refresh_token ? { refresh_token } : {}),
+    ...(typeof scope === 'string' ? { scope } : {}),
+  };
 }
 
 function definedEndpoints(endpoints: EndpointOverrides | undefined): EndpointOverrides {

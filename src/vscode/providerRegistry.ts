@@ -95,12 +95,22 @@ export class ProviderRegistry implements vscode.Disposable {
     const result = readSettings(definition.read);
     if (!result.ok) return { problems: result.problems };
     const { settings } = result;
-    const { logger, redactor, secrets, prompts, environment } = this.services;
+    const { logger, redactor, secrets, prompts, environment, coordination, recentErrors } = this.services;
     redactor.remember(settings.provider.clientSecret);
     const client = new LazyOAuthClient(settings.provider, { logger });
     const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages, prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
     return {
-      manager: new SessionManager({ providerId: definition.id, client, configuredScopes: settings.provider.scopes, secrets, signIn, logger, redactor }),
+      manager: new SessionManager({
+        providerId: definition.id,
+        client,
+        configuredScopes: settings.provider.scopes,
+        secrets,
+        signIn,
+        logger,
+        redactor,
+        coordination,
+        onRefreshProblem: (account, message) => recentErrors.add(definition.label, `refreshing ${account}: ${message}`),
+      }),
       signOutAtIdentityProvider: definition.read('signOutAtIdentityProvider') === true,
     };
   }

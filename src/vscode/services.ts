@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { MachineCoordination } from '../auth/coordination.js';
 import type { SecretStoragePort } from '../auth/sessionStore.js';
 import type { CallbackPages } from '../oauth/callbackPages.js';
 import type { Environment } from '../oauth/chooseFlow.js';
@@ -29,6 +30,8 @@ export interface ExtensionServices {
   redactor: Redactor;
   prompts: PromptActions;
   secrets: SecretStoragePort;
+  /** This window's place among the windows of its machine (refresh locks, token hand-over). */
+  coordination: MachineCoordination;
   environment: Environment;
   recentErrors: RecentErrors;
   /** The pages shown after the loopback redirect, read from media/ on first use. */

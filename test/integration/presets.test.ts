@@ -247,7 +247,7 @@ describe('GitLab preset', () => {
     const { result, authorizeUrl } = await loopbackSignIn(idp, gitlab, gitlab.config.scopes);
     assert.equal(result.identity.label, 'demo');
     assert.equal(authorizeUrl.searchParams.get('scope'), 'openid profile email');
-    const refreshed = await gitlab.refresh(result.tokens);
+    const { tokens: refreshed } = await gitlab.refresh(result.tokens);
     assert.ok(refreshed.refreshToken && refreshed.refreshToken !== result.tokens.refreshToken);
   });
 });
@@ -276,7 +276,7 @@ describe('Google preset', () => {
     assert.ok(seen.filter((request) => request.route === 'token').every((poll) => poll.params.client_secret === secret));
     assert.ok(result.tokens.refreshToken);
 
-    const refreshed = await google.refresh(result.tokens);
+    const { tokens: refreshed } = await google.refresh(result.tokens);
     assert.ok(refreshed.accessToken);
     assert.equal(await google.revoke(refreshed.refreshToken!, 'refresh_token'), true);
   });
@@ -325,7 +325,7 @@ describe('Microsoft Entra ID preset', () => {
     assert.equal(idp.count('userinfo'), 0);
     assert.equal(prompt.verificationUriComplete, undefined);
     assert.ok(idp.seenAt('device_authorization').at(-1)!.params.scope!.split(' ').includes(`${audience}/.default`));
-    const refreshed = await entra.refresh(result.tokens);
+    const { tokens: refreshed } = await entra.refresh(result.tokens);
     assert.ok(refreshed.refreshToken && refreshed.refreshToken !== result.tokens.refreshToken, 'rotated');
   });
 

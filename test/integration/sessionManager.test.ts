@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SessionManager, type AuthSessionChanges, type SignInRunner } from '../../src/auth/sessionManager.js';
-import { storageKey } from '../../src/auth/sessionStore.js';
+import { MachineCoordination } from '../../src/auth/coordination.js';
+import { legacyDocumentKey } from '../../src/auth/legacyDocument.js';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
@@ -13,6 +14,8 @@ import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type MemorySecretStorage, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
 import { movableClock } from '../support/clocks.js';
+import { identityOf, storedSessions } from '../support/storedSessions.js';
+import { scratchDirectory } from '../support/scratch.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -25,6 +28,7 @@ const hour = 3_600_000;
  */
 interface TestWindow {
   manager: SessionManager;
+  coordination: MachineCoordination;
   secrets: MemorySecretStorage;
   client: OAuthClient;
   events: AuthSessionChanges[];
@@ -55,6 +59,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
               return true;
             },
           });
+    window.coordination = new MachineCoordination(captureLogger(logs), { directory: runtimeDirectory });
     window.manager = new SessionManager({
       providerId: 'oauth-anywhere',
       client,
@@ -64,7 +69,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
       logger: captureLogger(logs),
       redactor: new Redactor(),
       clock,
-      leaseTiming: { settleMs: 25, leaseMs: 10_000 },
+      coordination: window.coordination,
     });
     window.manager.watch();
     window.manager.onDidChangeSessions((changes) => window.events.push(changes));
@@ -72,7 +77,9 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     return window;
   }
 
-  const key = () => storageKey({ providerId: 'oauth-anywhere', issuer: new URL(idp.issuer).href, clientId: idp.clientId });
+  let runtimeDirectory: string;
+  const identity = () => identityOf(idp.issuer, idp.clientId);
+  const storedNow = () => ({ sessions: storedSessions(shared.backing, identity()) });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
   before(async () => {
@@ -80,7 +87,11 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
   });
   after(() => idp.close());
   beforeEach(() => {
-    for (const window of windows.splice(0)) window.manager.dispose();
+    for (const window of windows.splice(0)) {
+      window.manager.dispose();
+      window.coordination.dispose();
+    }
+    runtimeDirectory = scratchDirectory();
     shared = createSharedSecrets();
     clock = movableClock();
     idp.clearFaults();
@@ -100,7 +111,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     assert.equal((await window.manager.getSessions(['repo'])).length, 0);
     assert.equal((await window.manager.getSessions(undefined)).length, 1);
     assert.equal((await window.manager.getSessions(['openid'], 'someone-else')).length, 0);
-    assert.ok(shared.backing.get(key())?.includes(session.accessToken));
+    assert.equal(storedNow().sessions[0]?.tokens.accessToken, session.accessToken);
   });
 
   it('signs in with the loopback flow too', async () => {
@@ -125,7 +136,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
       window.decision = 'deny';
       const error = await window.manager.createSession([]).catch((caught: unknown) => caught);
       assert.ok(error instanceof OAuthError && error.kind === 'denied', `${flow}: ${String(error)}`);
-      assert.equal(shared.backing.get(key()), undefined);
+      assert.deepEqual(storedNow().sessions, []);
       assert.equal(window.events.length, 0);
     }
   });
@@ -142,9 +153,9 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     const [fresh] = [...tokens];
     assert.notEqual(fresh, original.accessToken);
     assert.equal((await idp.userinfo(fresh!)).status, 200);
-    const stored = JSON.parse(shared.backing.get(key())!);
-    assert.equal(stored.sessions[0].tokens.accessToken, fresh);
-    assert.equal((await idp.introspect(stored.sessions[0].tokens.refreshToken)).active, true, 'the stored refresh token is the live, rotated one');
+    const stored = storedNow();
+    assert.equal(stored.sessions[0]!.tokens.accessToken, fresh);
+    assert.equal((await idp.introspect(stored.sessions[0]!.tokens.refreshToken!)).active, true, 'the stored refresh token is the live, rotated one');
     assert.ok(window.events.some((event) => event.changed.length === 1));
   });
 
@@ -163,19 +174,19 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     }
     assert.equal(lost, 0);
     assert.equal(idp.count('refresh'), 100, 'exactly one refresh per round across both windows');
-    const stored = JSON.parse(shared.backing.get(key())!);
-    assert.equal((await idp.introspect(stored.sessions[0].tokens.refreshToken)).active, true);
+    const stored = storedNow();
+    assert.equal((await idp.introspect(stored.sessions[0]!.tokens.refreshToken!)).active, true);
   });
 
   it('drops a session whose refresh token the IdP revoked, fires removed, and signs in again on request', async () => {
     const window = openWindow();
     const session = await window.manager.createSession([]);
-    const stored = JSON.parse(shared.backing.get(key())!);
+    const stored = storedNow();
     await window.client.revoke(stored.sessions[0].tokens.refreshToken, 'refresh_token');
     clock.advance(2 * hour);
     assert.deepEqual(await window.manager.getSessions(['openid']), []);
     assert.ok(window.events.some((event) => event.removed.some((removed) => removed.id === session.id)));
-    assert.equal(shared.backing.get(key()), undefined);
+    assert.deepEqual(storedNow().sessions, []);
     assert.ok(window.logs.some((line) => line.startsWith('warn') && /no longer accepts/.test(line)));
     const again = await window.manager.createSession([]);
     assert.notEqual(again.id, session.id);
@@ -187,9 +198,9 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     const session = await first.manager.createSession([]);
     await settle();
     await second.manager.getSessions(undefined);
-    const stored = JSON.parse(shared.backing.get(key())!).sessions[0].tokens;
+    const stored = storedNow().sessions[0]!.tokens;
     await first.manager.removeSession(session.id);
-    assert.equal((await idp.introspect(stored.refreshToken)).active, false);
+    assert.equal((await idp.introspect(stored.refreshToken!)).active, false);
     assert.equal((await idp.introspect(stored.accessToken)).active, false);
     assert.ok(first.events.some((event) => event.removed.length === 1));
     await settle();
@@ -207,21 +218,22 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
   });
 
   it('sets a corrupt document aside and carries on with no sessions', async () => {
-    shared.backing.set(key(), '{"version": 1, "sessions": [tru');
+    const legacyKey = legacyDocumentKey('oauth-anywhere', identity());
+    shared.backing.set(legacyKey, '{"version": 1, "sessions": [tru');
     const window = openWindow();
     assert.deepEqual(await window.manager.getSessions(undefined), []);
-    assert.equal(shared.backing.get(`${key()}.unreadable`), '{"version": 1, "sessions": [tru');
+    assert.equal(shared.backing.get(`oauth-anywhere.unreadable:${legacyKey}`), '{"version": 1, "sessions": [tru');
     assert.ok(window.logs.some((line) => line.startsWith('warn') && /could not be read/.test(line)));
     const session = await window.manager.createSession([]);
     assert.equal((await window.manager.getSessions(undefined))[0]?.id, session.id);
   });
 
-  it('reads storage once for many getSessions calls on a valid session', async () => {
+  it('reads storage once (the key list, then the one entry) for many getSessions calls on a valid session', async () => {
     const window = openWindow();
     await window.manager.createSession([]);
     const fresh = openWindow();
     const readsBefore = fresh.secrets.reads;
     await Promise.all(Array.from({ length: 200 }, () => fresh.manager.getSessions(['openid'])));
-    assert.equal(fresh.secrets.reads - readsBefore, 1);
+    assert.equal(fresh.secrets.reads - readsBefore, 2);
   });
 });

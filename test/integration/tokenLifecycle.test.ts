@@ -30,7 +30,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
 
   it('refreshes with rotation: new tokens, and the old refresh token is rejected afterwards', async () => {
     const { tokens } = await signIn();
-    const refreshed = await client.refresh(tokens);
+    const { tokens: refreshed } = await client.refresh(tokens);
     assert.notEqual(refreshed.accessToken, tokens.accessToken);
     assert.ok(refreshed.refreshToken);
     assert.notEqual(refreshed.refreshToken, tokens.refreshToken, 'oidc-provider rotates refresh tokens');

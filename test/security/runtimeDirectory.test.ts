@@ -51,3 +51,18 @@ describe('runtime directory', () => {
     await assert.rejects(ensureRuntimeDirectory(directory), (error: unknown) => error instanceof RuntimeDirectoryError && /another user/.test(error.message));
   });
 });
+
+describe('runtime directory path length', () => {
+  test('a temp folder too long for socket paths falls back to /tmp', () => {
+    const long = `/very/long/${'x'.repeat(80)}`;
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = long;
+    try {
+      assert.equal(runtimeDirectoryPath({}, 'linux'), `/tmp/oauth-anywhere-${process.getuid!()}`);
+      assert.equal(runtimeDirectoryPath({ XDG_RUNTIME_DIR: long }, 'linux'), `/tmp/oauth-anywhere-${process.getuid!()}`);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+  });
+});

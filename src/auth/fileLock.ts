@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { realClock } from '../oauth/clock.js';
+import type { Clock } from '../oauth/types.js';
+
+export interface FileLockTiming {
+  /** How often a waiting window looks again. */
+  pollMs: number;
+  /** How often the holder touches the lock file to show it is alive. */
+  heartbeatMs: number;
+  /** A lock whose file was not touched for this long is taken over (its holder hangs or sleeps). */
+  staleMs: number;
+  /** A waiter gives up after this long. */
+  waitMs: number;
+}
+
+export const defaultFileLockTiming: FileLockTiming = { pollMs: 20, heartbeatMs: 1_000, staleMs: 5_000, waitMs: 60_000 };
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  owner: string;
+}
+
+export interface HeldFileLock {
+  /** Whether the lock had to be waited for or taken over: another window may have just written. */
+  readonly contended: boolean;
+  release(): Promise<void>;
+}
+
+export class FileLockTimeout extends Error {
+  override readonly name = 'FileLockTimeout';
+}
+
+/**
+ * A lock shared by every process of this user on this machine: the file is created exclusively
+ * (`wx`), so of two windows exactly one creates it. The file holds the owner's pid and host and is
+ * touched every `heartbeatMs`; a waiter takes a lock over at once when its owner process is gone (a
+ * crashed window) and after `staleMs` when it stopped touching it (a hung one). The takeover itself
+ * runs under a second, short-lived lock, so that two waiters cannot both break the same stale lock
+ * and then both hold a new one.
+ */
+export async function acquireFileLock(path: string, options: { timing?: FileLockTiming; clock?: Clock; signal?: AbortSignal } = {}): Promise<HeldFileLock> {
+  const timing = options.timing ?? defaultFileLockTiming;
+  const clock = options.clock ?? realClock;
+  const me: LockOwner = { pid: process.pid, host: hostname(), owner: randomUUID() };
+  const giveUpAt = Date.now() + timing.waitMs;
+  let contended = false;
+  for (;;) {
+    if (await tryCreate(path, me)) return held(path, me, timing, contended);
+    contended = true;
+    const holder = await inspect(path);
+    if (holder === 'gone') continue;
+    if (isStale(holder, timing)) {
+      await breakStale(path, holder);
+      continue;
+    }
+    if (Date.now() > giveUpAt) throw new FileLockTimeout(`Another VS Code window has held ${path} for more than ${Math.round(timing.waitMs / 1000)} s.`);
+    await clock.sleep(timing.pollMs, options.signal);
+  }
+}
+
+async function tryCreate(path: string, me: LockOwner): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(me));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+type Holder = { owner?: LockOwner; raw: string; touchedAt: number };
+
+async function inspect(path: string): Promise<Holder | 'gone'> {
+  try {
+    const [raw, stats] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { owner: parseOwner(raw), raw, touchedAt: stats.mtimeMs };
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'gone';
+    throw error;
+  }
+}
+
+function isStale(holder: Holder, timing: FileLockTiming): boolean {
+  if (Date.now() - holder.touchedAt > timing.staleMs) return true;
+  // A file still being written has no owner yet: only its age can make it stale.
+  return !!holder.owner && holder.owner.host === hostname() && !processAlive(holder.owner.pid);
+}
+
+/** Removes a stale lock, unless someone else took it over meanwhile (checked under a short lock of its own). */
+async function breakStale(path: string, seen: Holder): Promise<void> {
+  const breaker = `${path}.takeover`;
+  const me: LockOwner = { pid: process.pid, host: hostname(), owner: randomUUID() };
+  if (!(await tryCreate(breaker, me))) {
+    // Another waiter is breaking it. Its takeover lock is only ever held for a moment; one older than
+    // a second belongs to a waiter that died mid-takeover.
+    const other = await inspect(breaker);
+    if (other !== 'gone' && Date.now() - other.touchedAt > 1_000) await unlink(breaker).catch(ignoreMissing);
+    return;
+  }
+  try {
+    const now = await inspect(path);
+    if (now !== 'gone' && now.raw === seen.raw) await unlink(path).catch(ignoreMissing);
+  } finally {
+    await unlink(breaker).catch(ignoreMissing);
+  }
+}
+
+function held(path: string, me: LockOwner, timing: FileLockTiming, contended: boolean): HeldFileLock {
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => undefined);
+  }, timing.heartbeatMs);
+  heartbeat.unref?.();
+  let released = false;
+  return {
+    contended,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(heartbeat);
+      // Only our own lock is removed: after a takeover (we hung past staleMs) the file is another's.
+      const now = await inspect(path).catch(() => 'gone' as const);
+      if (now !== 'gone' && now.owner?.owner === me.owner) await unlink(path).catch(ignoreMissing);
+    },
+  };
+}
+
+function parseOwner(raw: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<LockOwner>;
+    if (typeof value.pid === 'number' && typeof value.host === 'string' && typeof value.owner === 'string') return value as LockOwner;
+  } catch {
+    // Not written completely yet.
+  }
+  return undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ignoreMissing(error: unknown): void {
+  if (errorCode(error) !== 'ENOENT') throw error;
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { RefreshResult } from '../oauth/client.js';
+import { isOAuthError, OAuthError } from '../oauth/errors.js';
+import type { Redactor } from '../oauth/redact.js';
+import type { Clock, Logger } from '../oauth/types.js';
+import type { MachineCoordination, SessionLock } from './coordination.js';
+import { MachinePresence } from './machinePresence.js';
+import { defaultLeaseTiming, RefreshLease, type LeaseTiming } from './refreshLease.js';
+import type { SecretStoragePort, SessionStore, StoredSession } from './sessionStore.js';
+
+export interface RefreshClient {
+  readonly issuer: URL;
+  refresh(tokens: StoredSession['tokens'], signal?: AbortSignal): Promise<RefreshResult>;
+  revoke(token: string, hint: 'refresh_token' | 'access_token', signal?: AbortSignal): Promise<boolean>;
+}
+
+export interface RefresherOptions {
+  store: SessionStore;
+  client: RefreshClient;
+  secrets: SecretStoragePort;
+  logger: Logger;
+  redactor: Redactor;
+  clock: Clock;
+  /** The machine's windows; without it, this window coordinates only with itself and through SecretStorage. */
+  coordination?: MachineCoordination;
+  leaseTiming?: LeaseTiming;
+  /** How long the holder of the lock waits for the newest tokens another window wrote to reach it. */
+  catchUpMs?: number;
+}
+
+/** Whether a stored session still needs refreshing (by default: close to expiry). */
+export type Staleness = (session: StoredSession) => boolean;
+
+/**
+ * Refreshes a session at most once at a time among all windows, and never from a spent refresh
+ * token. In this window, concurrent callers share one refresh. Among the windows of this machine, a
+ * file lock in the runtime directory lets one refresh at a time, and its holder first catches up with
+ * the newest tokens any window wrote (a revision mark next to the lock says which revision that is;
+ * the tokens themselves come from the other windows' sockets or from storage). Among machines that
+ * share SecretStorage (a desktop and its remote hosts), a SecretStorage lease, which is best-effort,
+ * and only used while another machine is around because it costs a wait longer than storage takes
+ * to propagate. The identity provider's answer is stored before anything else can fail.
+ */
+export class SessionRefresher {
+  private readonly inFlight = new Map<string, Promise<StoredSession | undefined>>();
+  private crossMachine: Promise<{ presence: MachinePresence; lease: RefreshLease } | undefined> | undefined;
+
+  constructor(private readonly options: RefresherOptions) {}
+
+  /** The session with fresh tokens, the same if it no longer needs them, or undefined when it is gone. */
+  refresh(sessionId: string, stale: Staleness): Promise<StoredSession | undefined> {
+    let pending = this.inFlight.get(sessionId);
+    if (!pending) {
+      pending = this.refreshAmongWindows(sessionId, stale).finally(() => this.inFlight.delete(sessionId));
+      this.inFlight.set(sessionId, pending);
+    }
+    return pending;
+  }
+
+  /** Holds off every refresh of this session on this machine while `step` runs (a sign-out). */
+  async whileHolding<T>(sessionId: string, step: (lock: SessionLock) => Promise<T>): Promise<T> {
+    const lock = await this.lock(sessionId);
+    try {
+      return await step(lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async refreshAmongWindows(sessionId: string, stale: Staleness): Promise<StoredSession | undefined> {
+    const current = await this.options.store.session(sessionId);
+    if (!current || !stale(current)) return current;
+    return this.whileHolding(sessionId, async (lock) => {
+      const newest = await this.catchUp(sessionId, lock);
+      if (!newest || !stale(newest)) return newest;
+      const crossMachine = await this.crossMachineLease(sessionId, stale, lock);
+      if (crossMachine.outcome === 'served') return crossMachine.session;
+      try {
+        return await this.refreshNow(crossMachine.session, stale, lock);
+      } finally {
+        if (crossMachine.outcome === 'held') await crossMachine.lease.release(sessionId).catch(() => undefined);
+      }
+    });
+  }
+
+  private async lock(sessionId: string): Promise<SessionLock> {
+    const { coordination, store } = this.options;
+    if (coordination) return coordination.lockSession(store.key, sessionId);
+    return { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
+  }
+
+  /**
+   * The newest entry of the session that any window of this machine wrote. The revision mark says
+   * which revision that is; until it arrives (over the sockets, or through storage) nothing is
+   * refreshed, because refreshing with an older, spent refresh token makes many identity providers
+   * revoke the whole grant.
+   */
+  private async catchUp(sessionId: string, lock: SessionLock): Promise<StoredSession | undefined> {
+    const { store, clock } = this.options;
+    const mark = await lock.lastRevision();
+    const giveUpAt = clock.now() + (this.options.catchUpMs ?? 3_000);
+    for (;;) {
+      const entry = await store.catchUp(sessionId);
+      if (!entry || entry.removed) return undefined;
+      if (mark === undefined || entry.revision >= mark) return entry.session;
+      if (clock.now() > giveUpAt) {
+        throw new OAuthError('timeout', 'Another VS Code window refreshed this session, and its new tokens have not reached this window yet. Try again in a moment.');
+      }
+      await clock.sleep(50);
+    }
+  }
+
+  /**
+   * Keeps other machines out while this one refreshes, when there are any. Another machine's live
+   * lease means its result is on the way through storage: wait for it.
+   */
+  private async crossMachineLease(
+    sessionId: string,
+    stale: Staleness,
+    lock: SessionLock,
+  ): Promise<{ outcome: 'served'; session: StoredSession | undefined } | { outcome: 'held'; lease: RefreshLease; session: StoredSession } | { outcome: 'alone'; session: StoredSession }> {
+    const { store, clock, logger } = this.options;
+    const cross = await this.crossMachineParts();
+    const current = (await store.session(sessionId))!;
+    if (!cross) return { outcome: 'alone', session: current };
+    void cross.presence.announce().catch((error: unknown) => logger.debug(`Could not announce this machine: ${errorText(error)}`));
+    if (lock.exact && !(await cross.presence.othersAround())) return { outcome: 'alone', session: current };
+    const timing = this.options.leaseTiming ?? defaultLeaseTiming;
+    for (;;) {
+      if (await cross.lease.tryAcquire(sessionId)) {
+        // Another machine may have finished just before: its result may have reached storage.
+        const entry = await store.catchUp(sessionId);
+        if (!entry || entry.removed) {
+          await cross.lease.release(sessionId);
+          return { outcome: 'served', session: undefined };
+        }
+        if (!stale(entry.session)) {
+          await cross.lease.release(sessionId);
+          return { outcome: 'served', session: entry.session };
+        }
+        return { outcome: 'held', lease: cross.lease, session: entry.session };
+      }
+      logger.debug('Another machine is refreshing this session; waiting for its tokens to reach SecretStorage.');
+      const until = clock.now() + timing.leaseMs;
+      while (clock.now() < until) {
+        await clock.sleep(250);
+        const entry = await store.catchUp(sessionId);
+        if (!entry || entry.removed) return { outcome: 'served', session: undefined };
+        if (!stale(entry.session)) return { outcome: 'served', session: entry.session };
+        if (!(await cross.lease.heldByOther(sessionId))) break;
+      }
+    }
+  }
+
+  private crossMachineParts(): Promise<{ presence: MachinePresence; lease: RefreshLease } | undefined> {
+    this.crossMachine ??= (async () => {
+      const { coordination, secrets, store, clock, leaseTiming } = this.options;
+      // Without coordination the caller runs a single window (tests, tools): nobody to keep out.
+      if (!coordination) return undefined;
+      // Without a machine id (no usable runtime directory) every window counts as a machine of its own.
+      const machine = (await coordination.machineId()) ?? `window-${randomUUID()}`;
+      return { presence: new MachinePresence(secrets, machine, clock.now), lease: new RefreshLease(secrets, `${store.key}.refresh-lease`, machine, clock, leaseTiming) };
+    })();
+    return this.crossMachine;
+  }
+
+  private async refreshNow(session: StoredSession, stale: Staleness, lock: SessionLock, afterRotation = false): Promise<StoredSession | undefined> {
+    const { client, store, logger, redactor } = this.options;
+    let result: RefreshResult;
+    try {
+      result = await client.refresh(session.tokens);
+    } catch (error) {
+      if (!isOAuthError(error, 'invalid_grant')) throw error;
+      // Another window or machine may have rotated the refresh token meanwhile: look again first.
+      const latest = await store.catchUp(session.id);
+      if (!afterRotation && latest && !latest.removed && latest.session.tokens.refreshToken !== session.tokens.refreshToken) {
+        logger.info('The refresh token was rotated by another window; using its result.');
+        return stale(latest.session) ? this.refreshNow(latest.session, stale, lock, true) : latest.session;
+      }
+      logger.warn(`The identity provider no longer accepts the session of ${session.account.label} (${error.message}); removing it. The next request signs in again.`);
+      await this.removeHolding(session.id, lock);
+      return undefined;
+    }
+    redactor.remember(result.tokens.accessToken, result.tokens.refreshToken, result.tokens.idToken);
+    if (result.subject !== undefined && session.account.id !== `${client.issuer.href}#${result.subject}`) {
+      // OpenID Connect Core 12.2: a refreshed ID token names the same subject, or the tokens are not this session's.
+      logger.error(`The identity provider refreshed the session of ${session.account.label} with tokens of another account; signing it out.`);
+      await this.removeHolding(session.id, lock);
+      await client.revoke(result.tokens.refreshToken ?? result.tokens.accessToken, result.tokens.refreshToken ? 'refresh_token' : 'access_token').catch(() => undefined);
+      return undefined;
+    }
+    // Persist first: the identity provider has spent the old refresh token.
+    const updated = await store.put({ ...session, tokens: result.tokens });
+    await this.markRevision(session.id, lock);
+    if (result.idTokenProblem) logger.warn(`Refreshed the session of ${session.account.label}, but its new ID token was left out: ${result.idTokenProblem.message} The next refresh checks again.`);
+    else logger.info(`Refreshed the session of ${session.account.label}.`);
+    return updated;
+  }
+
+  /** Signs the session out while holding its lock (the caller holds it). */
+  async removeHolding(sessionId: string, lock: SessionLock): Promise<StoredSession | undefined> {
+    const removed = await this.options.store.remove(sessionId);
+    await this.markRevision(sessionId, lock);
+    return removed;
+  }
+
+  private async markRevision(sessionId: string, lock: SessionLock): Promise<void> {
+    const revision = this.options.store.entry(sessionId)?.revision;
+    if (revision !== undefined) await lock.recordRevision(revision).catch((error: unknown) => this.options.logger.warn(`Could not record the session's revision for the other windows: ${errorText(error)}`));
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
