@@ -31,7 +31,7 @@ export async function benchWindows(): Promise<Figure[]> {
 }
 
 async function race(idp: TestIdp, windowCount: number, settingName: string, propagation: Parameters<typeof openFleet>[1]): Promise<Figure[]> {
-  const fleet = openFleet(idp, propagation, 0xbe7c + windowCount);
+  const fleet = openFleet(idp, propagation, { seed: 0xbe7c + windowCount });
   try {
     const first = fleet.open();
     for (const scopes of scopeSets) await first.manager.createSession(scopes);

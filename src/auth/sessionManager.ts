@@ -62,7 +62,7 @@ export interface SessionManagerOptions {
   /** Sign-out waits at most this long for the IdP to confirm revocation. */
   revocationTimeoutMs?: number;
   /** Told of every session whose refresh failed while others were served (for the troubleshooting report). */
-  onRefreshProblem?: (accountLabel: string, message: string) => void;
+  onRefreshProblem?: (accountLabel: string, error: unknown) => void;
   /** See SessionStoreOptions.reconcileDelayMs. */
   reconcileDelayMs?: number;
 }
@@ -122,7 +122,7 @@ export class SessionManager {
       const { account } = matching[index]!;
       const message = errorText(result.reason);
       this.options.logger.warn(`The session of ${account.label} could not be refreshed and is left out for now: ${message}`);
-      this.options.onRefreshProblem?.(account.label, message);
+      this.options.onRefreshProblem?.(account.label, result.reason);
     }
     return served;
   }

@@ -41,9 +41,9 @@ export interface EntryExchange {
 export interface SessionStoreOptions {
   exchange?: EntryExchange;
   /**
-   * How long after taking a newer entry from another window (or seeing storage fall behind) this
-   * window checks its own storage and writes the newer entry there if it still lags. Longer than
-   * desktop storage takes to propagate, so that on the desktop the check usually finds nothing to do.
+   * How long after seeing its storage fall behind (an older revision read back) this window checks
+   * again and writes the newer entry there if it still lags. Longer than desktop storage takes to
+   * propagate, so that a write merely on its way is not answered with another.
    */
   reconcileDelayMs?: number;
   now?: () => number;
@@ -248,6 +248,8 @@ export class SessionStore {
     }
     if (parsed.kind === 'unreadable') {
       await this.setAside(key, raw, parsed.reason);
+      // This window still holds a good copy (garbage was written over it): put it back.
+      if (this.entries.has(id)) this.scheduleReconcile(id);
       return;
     }
     const { entry } = parsed;
@@ -277,8 +279,15 @@ export class SessionStore {
       const parsed = readEntry(value, this.identity);
       if (parsed.kind !== 'entry') continue;
       if (this.newerIds.has(parsed.entry.id)) continue;
-      // Storage may not have it (code-server tabs never share their writes): make sure it does.
-      if (this.merge(parsed.entry, loading)) this.scheduleReconcile(parsed.entry.id);
+      if (!this.merge(parsed.entry, loading)) continue;
+      // Storage may never hear of it (code-server tabs never share their writes, and each writes its
+      // whole copy back): this window's storage gets it now, so that whatever it writes next carries
+      // the newest tokens. On the desktop this may write what is already on its way: the same value.
+      const { id } = parsed.entry;
+      void this.reconcile(id).catch((error: unknown) => {
+        this.logger.warn(`Could not save the session to SecretStorage (${errorText(error)}); trying again.`);
+        this.scheduleReconcile(id);
+      });
     }
   }
 

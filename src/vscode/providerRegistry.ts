@@ -109,7 +109,7 @@ export class ProviderRegistry implements vscode.Disposable {
         logger,
         redactor,
         coordination,
-        onRefreshProblem: (account, message) => recentErrors.add(definition.label, `refreshing ${account}: ${message}`),
+        onRefreshProblem: (account, error) => recentErrors.add(definition.label, `refreshing ${account}: ${error instanceof Error ? error.message : String(error)}`),
       }),
       signOutAtIdentityProvider: definition.read('signOutAtIdentityProvider') === true,
     };

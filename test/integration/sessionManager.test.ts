@@ -182,7 +182,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     const window = openWindow();
     const session = await window.manager.createSession([]);
     const stored = storedNow();
-    await window.client.revoke(stored.sessions[0].tokens.refreshToken, 'refresh_token');
+    await window.client.revoke(stored.sessions[0]!.tokens.refreshToken!, 'refresh_token');
     clock.advance(2 * hour);
     assert.deepEqual(await window.manager.getSessions(['openid']), []);
     assert.ok(window.events.some((event) => event.removed.some((removed) => removed.id === session.id)));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionManager } from '../../src/auth/sessionManager.js';
-import { storageKey } from '../../src/auth/sessionStore.js';
+import { identityOf, storedSessions } from '../support/storedSessions.js';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
@@ -63,7 +63,7 @@ function window(client: OAuthClient, clock: Clock | undefined, signIn: (requestS
     redactor: new Redactor(),
     ...(clock ? { clock } : {}),
   });
-  const stored = () => JSON.parse(shared.backing.get(storageKey({ providerId: 'oauth-anywhere', issuer: client.issuer.href, clientId: client.clientId }))!) as StoredDocument;
+  const stored = () => ({ sessions: storedSessions(shared.backing, identityOf(client.issuer, client.clientId)) }) as StoredDocument;
   return { manager, logs, stored };
 }
 

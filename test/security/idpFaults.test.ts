@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionManager, type SignInRunner } from '../../src/auth/sessionManager.js';
-import { storageKey } from '../../src/auth/sessionStore.js';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
@@ -16,6 +15,7 @@ import { OAuthError, type OAuthErrorKind } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type IdpEndpoint, type TestIdp } from '../support/idp.js';
+import { identityOf, storedSessions } from '../support/storedSessions.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
@@ -113,7 +113,9 @@ function harness(idp: TestIdp, flow: 'device' | 'loopback') {
   const logger = captureLogger(logs);
   const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger, clock, limits: { timeoutMs: requestTimeoutMs, maxBodyBytes } });
   const shared = createSharedSecrets();
-  const key = storageKey({ providerId: 'oauth-anywhere', issuer: client.issuer.href, clientId: client.clientId });
+  const identity = identityOf(client.issuer, client.clientId);
+  const stored = () => storedSessions(shared.backing, identity);
+  const refreshProblems: unknown[] = [];
   const pagesSeen: string[] = [];
 
   const signIn: SignInRunner = (request) => {
@@ -152,10 +154,10 @@ function harness(idp: TestIdp, flow: 'device' | 'loopback') {
     logger,
     redactor: new Redactor(),
     clock,
-    leaseTiming: { settleMs: 10, leaseMs: 10_000 },
     revocationTimeoutMs: 5_000,
+    onRefreshProblem: (_account, error) => refreshProblems.push(error),
   });
-  return { clock, logs, client, shared, key, manager, pagesSeen };
+  return { clock, logs, client, shared, stored, refreshProblems, manager, pagesSeen };
 }
 
 async function outcomeOf<T>(operation: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -198,25 +200,27 @@ const runners: Record<Operation, (idp: TestIdp, name: FaultName, expected: Expec
   async refresh(idp, name, expected, row) {
     const h = harness(idp, 'device');
     const session = await h.manager.createSession([]);
-    const before = h.shared.backing.get(h.key);
-    assert.ok(before);
+    const before = JSON.stringify(h.stored());
+    assert.equal(h.stored().length, 1);
     idp.injectFault(row.endpoint, faults[name]);
     h.clock.advance(2 * hour);
-    const outcome = await outcomeOf(h.manager.getSessions(['openid']));
+    const served = await h.manager.getSessions(['openid']);
+    // A failed refresh leaves the session out of this answer (and tells why), it does not throw.
+    const outcome = h.refreshProblems.length ? { ok: false as const, error: h.refreshProblems[0] } : { ok: true as const, value: served };
     const label = `refresh x ${name}`;
     if ('fails' in expected) {
       assertExpectedFailure(idp, outcome, expected, row.mentions, label);
+      assert.deepEqual(served, [], `${label}: the expired session is not served`);
       // A refresh that failed for a passing reason keeps the session as it was: nothing half-written.
-      assert.equal(h.shared.backing.get(h.key), before, `${label}: the stored session is unchanged`);
-      assert.equal(h.shared.backing.get(`${h.key}.refresh-lease`), undefined, `${label}: the refresh lease was released`);
+      assert.equal(JSON.stringify(h.stored()), before, `${label}: the stored session is unchanged`);
     } else {
       assert.ok(outcome.ok, `${label}: ${expected.succeeds}, but: ${String(!outcome.ok && outcome.error)}`);
       assert.equal(outcome.value.length, 1);
       assert.equal(outcome.value[0]!.id, session.id);
       assert.notEqual(outcome.value[0]!.accessToken, session.accessToken, `${label}: a new access token`);
-      const stored = JSON.parse(h.shared.backing.get(h.key)!) as { sessions: { tokens: { accessToken: string; refreshToken: string } }[] };
-      assert.equal(stored.sessions[0]!.tokens.accessToken, outcome.value[0]!.accessToken, `${label}: the refreshed tokens are stored`);
-      assert.equal((await idp.introspect(stored.sessions[0]!.tokens.refreshToken)).active, true);
+      const [stored] = h.stored();
+      assert.equal(stored!.tokens.accessToken, outcome.value[0]!.accessToken, `${label}: the refreshed tokens are stored`);
+      assert.equal((await idp.introspect(stored!.tokens.refreshToken!)).active, true);
     }
     assertNoSecretsLogged(idp, h.logs, [], label);
   },
@@ -227,8 +231,7 @@ const runners: Record<Operation, (idp: TestIdp, name: FaultName, expected: Expec
     const label = `revocation x ${name}`;
     // The client's own answer first, then sign-out through the manager (refresh + access token).
     idp.injectFault(row.endpoint, faults[name], 3);
-    const stored = JSON.parse(h.shared.backing.get(h.key)!) as { sessions: { tokens: { refreshToken: string } }[] };
-    const direct = await outcomeOf(h.client.revoke(stored.sessions[0]!.tokens.refreshToken, 'refresh_token'));
+    const direct = await outcomeOf(h.client.revoke(h.stored()[0]!.tokens.refreshToken!, 'refresh_token'));
     if ('fails' in expected) assertExpectedFailure(idp, direct, expected, row.mentions, label);
     else assert.ok(direct.ok && direct.value === true, `${label}: ${expected.succeeds}, but: ${String(!direct.ok && direct.error)}`);
 
@@ -236,7 +239,7 @@ const runners: Record<Operation, (idp: TestIdp, name: FaultName, expected: Expec
     h.manager.onDidChangeSessions((changes) => removed.push(...changes.removed.map((gone) => gone.id)));
     await h.manager.removeSession(session.id);
     // RFC 7009 is best effort from the client's side: whatever the IdP did, the user is signed out here.
-    assert.equal(h.shared.backing.get(h.key), undefined, `${label}: signed out locally`);
+    assert.deepEqual(h.stored(), [], `${label}: signed out locally`);
     assert.deepEqual(await h.manager.getSessions(undefined), []);
     assert.deepEqual(removed, [session.id], `${label}: "removed" fired`);
     if ('fails' in expected) {
@@ -314,14 +317,14 @@ describe('identity provider faults, endpoint by endpoint (real oidc-provider)', 
     try {
       const h = harness(idp, 'device');
       const session = await h.manager.createSession([]);
-      const before = h.shared.backing.get(h.key);
+      const before = JSON.stringify(h.stored());
       idp.injectFault('refresh', faults['503 + Retry-After']);
       // Inside the refresh margin (the last five minutes of the hour), not expired.
       h.clock.advance(57 * 60_000);
       const sessions = await h.manager.getSessions(['openid']);
       assert.deepEqual(sessions.map((served) => served.accessToken), [session.accessToken]);
       assert.equal(idp.count('refresh'), 1, 'the refresh was tried');
-      assert.equal(h.shared.backing.get(h.key), before);
+      assert.equal(JSON.stringify(h.stored()), before);
       assert.ok(h.logs.some((line) => line.startsWith('warn') && /Refresh of demo failed/.test(line)), 'the failure is logged');
       assertNoSecretsLogged(idp, h.logs, [], 'refresh near expiry');
     } finally {

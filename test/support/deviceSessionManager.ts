@@ -1,3 +1,4 @@
+import type { MachineCoordination } from '../../src/auth/coordination.js';
 import type { LeaseTiming } from '../../src/auth/refreshLease.js';
 import { SessionManager } from '../../src/auth/sessionManager.js';
 import type { SecretStoragePort } from '../../src/auth/sessionStore.js';
@@ -16,7 +17,7 @@ export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'
 export function deviceSessionManager(
   idp: TestIdp,
   secrets: SecretStoragePort,
-  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[] } = {},
+  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[]; coordination?: MachineCoordination; reconcileDelayMs?: number } = {},
 ): { manager: SessionManager; client: OAuthClient } {
   const scopes = options.scopes ?? defaultTestScopes;
   const logger = options.logger ?? silentLogger;
@@ -31,6 +32,8 @@ export function deviceSessionManager(
     redactor: new Redactor(),
     clock: options.clock,
     leaseTiming: options.leaseTiming,
+    coordination: options.coordination,
+    reconcileDelayMs: options.reconcileDelayMs,
   });
   return { manager, client };
 }

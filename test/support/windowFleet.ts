@@ -1,15 +1,20 @@
 // Several VS Code windows of one provider on one machine, each with its own SecretStorage view from
 // the storage model (memorySecretStorage.ts) and its own provider logic, against the real test IdP.
 // Shared by the multi-window suites and the benchmark, so both measure the same thing.
+import { MachineCoordination } from '../../src/auth/coordination.js';
+import type { LeaseTiming } from '../../src/auth/refreshLease.js';
 import type { AuthSession, AuthSessionChanges, SessionManager } from '../../src/auth/sessionManager.js';
 import { deviceSessionManager } from './deviceSessionManager.js';
 import type { TestIdp } from './idp.js';
 import { captureLogger } from './logs.js';
 import { createSharedSecrets, type MemorySecretStorage, type Propagation, type SharedSecrets } from './memorySecretStorage.js';
 import { movableClock } from './clocks.js';
+import { scratchDirectory } from './scratch.js';
 
 export interface FleetWindow {
   manager: SessionManager;
+  coordination: MachineCoordination;
+  machine: number;
   secrets: MemorySecretStorage;
   logs: string[];
   events: AuthSessionChanges[];
@@ -19,34 +24,53 @@ export interface Fleet {
   readonly shared: SharedSecrets;
   readonly clock: ReturnType<typeof movableClock>;
   readonly windows: FleetWindow[];
-  /** Opens one more window; its storage copy starts as what is stored now. */
-  open(): FleetWindow;
+  /**
+   * Opens one more window on machine `machine` (windows of one machine share a runtime directory:
+   * refresh locks and sockets; all machines share SecretStorage). Its storage copy starts as what is
+   * stored now.
+   */
+  open(machine?: number): FleetWindow;
+
   dispose(): void;
 }
 
 /** Configured scopes small enough that `profile` and `email` requests make two sessions of one account. */
 export const fleetScopes = ['openid', 'offline_access'];
 
-export function openFleet(idp: TestIdp, propagation: Propagation, seed = 1): Fleet {
-  const shared = createSharedSecrets(undefined, propagation, seed);
+export interface FleetOptions {
+  seed?: number;
+  /** The cross-machine lease's timing; by default one that outlasts the storage model's worst delay. */
+  leaseTiming?: LeaseTiming;
+}
+
+export function openFleet(idp: TestIdp, propagation: Propagation, options: FleetOptions = {}): Fleet {
+  const shared = createSharedSecrets(undefined, propagation, options.seed ?? 1);
   const clock = movableClock();
   const windows: FleetWindow[] = [];
+  const machines = new Map<number, string>();
+  const close = (window: FleetWindow) => {
+    window.manager.dispose();
+    window.coordination.dispose();
+  };
   return {
     shared,
     clock,
     windows,
-    open() {
+    open(machine = 0) {
       const logs: string[] = [];
+      const logger = captureLogger(logs);
       const secrets = shared.window();
-      const { manager } = deviceSessionManager(idp, secrets, { logger: captureLogger(logs), clock, scopes: fleetScopes });
+      if (!machines.has(machine)) machines.set(machine, scratchDirectory('oa-m'));
+      const coordination = new MachineCoordination(logger, { directory: machines.get(machine)! });
+      const { manager } = deviceSessionManager(idp, secrets, { logger, clock, scopes: fleetScopes, coordination, leaseTiming: options.leaseTiming });
       manager.watch();
-      const window: FleetWindow = { manager, secrets, logs, events: [] };
+      const window: FleetWindow = { manager, coordination, machine, secrets, logs, events: [] };
       manager.onDidChangeSessions((changes) => window.events.push(changes));
       windows.push(window);
       return window;
     },
     dispose() {
-      for (const window of windows) window.manager.dispose();
+      for (const window of windows) close(window);
       windows.length = 0;
     },
   };
