@@ -1,150 +1,112 @@
-// Several VS Code windows sharing one SecretStorage, against an IdP that rotates refresh tokens and
-// revokes the whole grant when an old one is replayed (oidc-provider's default). One refresh too
-// many, or one rotated token lost, and the user is signed out everywhere. Three windows race every
-// round, each after a random small delay, so their lease attempts interleave differently each time.
+// Several VS Code windows of one machine, against an IdP that rotates refresh tokens and revokes the
+// whole grant when an old one is replayed (oidc-provider's default): one refresh too many, or one
+// rotated token lost, and the user is signed out everywhere. Every case runs over the storage model
+// at each propagation setting: 0 ms (one shared map), 120, 250 and 500 ms (desktop VS Code: each
+// window its own copy, late), and never (code-server tabs: a write never reaches another tab, and
+// each tab writes its whole copy back).
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { SessionManager, type AuthSessionChanges } from '../../src/auth/sessionManager.js';
-import { storageKey } from '../../src/auth/sessionStore.js';
+import { after, before, describe, it } from 'node:test';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
-import { captureLogger } from '../support/logs.js';
-import { createSharedSecrets, type SharedSecrets } from '../support/memorySecretStorage.js';
+import { propagationSettings } from '../support/memorySecretStorage.js';
 import { findLeaks } from '../support/secretLedger.js';
-import { movableClock } from '../support/clocks.js';
-import { deviceSessionManager } from '../support/deviceSessionManager.js';
+import { identityOf, storedEntries, storedSessions } from '../support/storedSessions.js';
+import { deadStoredRefreshTokens, jitter, openFleet, raceRound, type Fleet } from '../support/windowFleet.js';
 
-const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const hour = 3_600_000;
-const rounds = 100;
-const windowCount = 3;
+const rounds = 12;
+const scopeSets = [['profile'], ['email']];
 
-
-/** Deterministic jitter, so a failing interleaving can be replayed. */
-function jitter(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state % 16;
-  };
+/** Bounded wait for something other windows hear of later. */
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await condition()) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.fail(`never happened within ${timeoutMs} ms: ${what}`);
 }
 
-interface Window {
-  manager: SessionManager;
-  events: AuthSessionChanges[];
-  logs: string[];
-}
+/** Lines saying a refresh token was refused: each one means a window replayed a rotated token. */
+const refusals = (fleet: Fleet) => fleet.windows.flatMap((window) => window.logs).filter((line) => /invalid_grant|no longer accepts|rotated by another window/.test(line));
 
-describe(`${windowCount} windows over one SecretStorage, rotating refresh tokens`, () => {
-  let idp: TestIdp;
-  let shared: SharedSecrets;
-  let clock: ReturnType<typeof movableClock>;
-  let windows: Window[] = [];
+for (const { name, propagation } of propagationSettings) {
+  describe(`windows of one machine, storage propagation ${name}`, () => {
+    let idp: TestIdp;
+    before(async () => {
+      idp = await startTestIdp({ deviceInterval: 0.02 });
+    });
+    after(() => idp.close());
 
-  function openWindow(): Window {
-    const logs: string[] = [];
-    const logger = captureLogger(logs);
-    const { manager } = deviceSessionManager(idp, shared.window(), { logger, clock, scopes, leaseTiming: { settleMs: 25, leaseMs: 10_000 } });
-    manager.watch();
-    const window: Window = { manager, events: [], logs };
-    manager.onDidChangeSessions((changes) => window.events.push(changes));
-    windows.push(window);
-    return window;
-  }
-
-  const key = () => storageKey({ providerId: 'oauth-anywhere', issuer: new URL(idp.issuer).href, clientId: idp.clientId });
-  const storedTokens = () => (JSON.parse(shared.backing.get(key())!) as { sessions: { tokens: { accessToken: string; refreshToken: string } }[] }).sessions[0]!.tokens;
-  /** Lines saying a refresh token was refused: each one means a window replayed a rotated token. */
-  const refusals = () => windows.flatMap((window) => window.logs).filter((line) => /invalid_grant|rejected the grant|no longer accepts|rotated by another window/.test(line));
-  /** Bounded wait for the other windows to hear of a change (events travel on later ticks). */
-  async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    for (let turn = 0; turn < 500; turn++) {
-      if (await condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`never happened: ${what}`);
-  }
-
-  before(async () => {
-    idp = await startTestIdp({ deviceInterval: 0.02 });
-  });
-  after(() => idp.close());
-  beforeEach(() => {
-    for (const window of windows) window.manager.dispose();
-    windows = [];
-    shared = createSharedSecrets();
-    clock = movableClock();
-    idp.clearFaults();
-    idp.resetCounters();
-  });
-
-  it(`${rounds} refresh races lose no session: one refresh per round, the stored token always live`, { timeout: 5 * 60_000 }, async () => {
-    const all = Array.from({ length: windowCount }, openWindow);
-    const created = await all[0]!.manager.createSession([]);
-    await until(async () => (await all[windowCount - 1]!.manager.getSessions(undefined)).length === 1, 'the last window sees the session');
-    idp.resetCounters();
-    const delay = jitter(0x7e57);
-    const lostRounds: string[] = [];
-    const refreshCounts: number[] = [];
-
-    for (let round = 1; round <= rounds; round++) {
-      clock.advance(2 * hour);
-      const refreshesBefore = idp.count('refresh');
-      const results = await Promise.all(
-        all.map(async (window) => {
-          await new Promise((resolve) => setTimeout(resolve, delay()));
-          return window.manager.getSessions(['openid']);
-        }),
-      );
-      const served = results.map((sessions) => sessions.map((session) => session.id).join(','));
-      if (served.some((ids) => ids !== created.id)) lostRounds.push(`round ${round}: ${JSON.stringify(served)}`);
-      refreshCounts.push(idp.count('refresh') - refreshesBefore);
-      const tokens = storedTokens();
-      // Every window got the same, current access token: the one in storage.
-      assert.deepEqual(results.map((sessions) => sessions[0]?.accessToken), all.map(() => tokens.accessToken), `round ${round}: all windows serve the stored access token`);
-      assert.equal((await idp.introspect(tokens.refreshToken)).active, true, `round ${round}: the stored refresh token is live at the IdP`);
+    async function signedInFleet(windowCount: number): Promise<{ fleet: Fleet; ids: string[] }> {
+      const fleet = openFleet(idp, propagation, { seed: windowCount * 7 + name.length });
+      const first = fleet.open();
+      const ids = [];
+      for (const scopes of scopeSets) ids.push((await first.manager.createSession(scopes)).id);
+      await fleet.shared.settled();
+      while (fleet.windows.length < windowCount) fleet.open();
+      return { fleet, ids };
     }
 
-    assert.deepEqual(lostRounds, [], 'no window ever lost the session');
-    assert.deepEqual(refreshCounts, Array.from({ length: rounds }, () => 1), 'exactly one refresh per round across all windows');
-    assert.equal(idp.requests.filter((request) => request.grantType === 'refresh_token' && request.status !== 200).length, 0, 'the IdP refused no refresh');
-    assert.deepEqual(refusals(), [], 'no invalid_grant anywhere in the logs');
-    assert.equal((await idp.userinfo(storedTokens().accessToken)).status, 200);
-    assert.deepEqual(findLeaks(windows.flatMap((window) => window.logs).join('\n'), idp.issued), [], 'no secret in any log');
-  });
-
-  it('sign-out in one window removes the session in the others: event fired, getSessions empty, tokens revoked', { timeout: 60_000 }, async () => {
-    const all = Array.from({ length: windowCount }, openWindow);
-    const session = await all[1]!.manager.createSession([]);
-    for (const window of all) await until(async () => (await window.manager.getSessions(undefined)).length === 1, 'every window sees the session');
-    const tokens = storedTokens();
-    await all[0]!.manager.removeSession(session.id);
-
-    for (const [index, window] of all.entries()) {
-      await until(() => window.events.some((changes) => changes.removed.some((removed) => removed.id === session.id)), `window ${index + 1} hears of the sign-out`);
-      assert.deepEqual(await window.manager.getSessions(undefined), [], `window ${index + 1} serves nothing`);
-      assert.deepEqual(await window.manager.getSessions(['openid']), []);
-    }
-    assert.equal(shared.backing.get(key()), undefined);
-    assert.equal((await idp.introspect(tokens.refreshToken)).active, false);
-    assert.equal((await idp.introspect(tokens.accessToken)).active, false);
-  });
-
-  it('a sign-out racing a refresh in another window does not bring the session back', { timeout: 60_000 }, async () => {
-    const all = Array.from({ length: windowCount }, openWindow);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const session = await all[0]!.manager.createSession([]);
-      for (const window of all) await until(async () => (await window.manager.getSessions(undefined)).some((served) => served.id === session.id), 'every window sees the session');
-      clock.advance(2 * hour);
-      // Windows 2 and 3 refresh while window 1 signs out, with the sign-out a little earlier or later each time.
-      await Promise.allSettled([
-        new Promise((resolve) => setTimeout(resolve, attempt)).then(() => all[0]!.manager.removeSession(session.id)),
-        all[1]!.manager.getSessions(['openid']),
-        new Promise((resolve) => setTimeout(resolve, 10 - attempt)).then(() => all[2]!.manager.getSessions(['openid'])),
-      ]);
-      for (const [index, window] of all.entries()) {
-        await until(async () => (await window.manager.listSessions()).length === 0, `window ${index + 1} holds no session after attempt ${attempt + 1}`);
+    it(`3 windows, 2 sessions, ${rounds} expiries at once: one refresh per session, no rotated token lost, every caller served`, { timeout: 120_000 }, async () => {
+      const { fleet, ids } = await signedInFleet(3);
+      try {
+        const delay = jitter(0x7e57);
+        for (let round = 1; round <= rounds; round++) {
+          fleet.clock.advance(2 * hour);
+          idp.resetCounters();
+          const result = await raceRound(fleet, scopeSets, delay);
+          assert.deepEqual(result.failures, [], `round ${round}: no caller failed`);
+          for (const [windowIndex, served] of result.served.entries()) {
+            assert.deepEqual(served.map((session) => session?.id), ids, `round ${round}: window ${windowIndex + 1} served both sessions`);
+          }
+          assert.equal(idp.count('refresh'), scopeSets.length, `round ${round}: exactly one refresh per session across all windows`);
+          // Every window serves the newest access token of each session.
+          for (const index of ids.keys()) {
+            assert.equal(new Set(result.served.map((served) => served[index]!.accessToken)).size, 1, `round ${round}: one access token for session ${index + 1} everywhere`);
+          }
+          await fleet.shared.settled();
+          assert.equal(await deadStoredRefreshTokens(idp, fleet.shared.backing.values()), 0, `round ${round}: every stored refresh token is live`);
+        }
+        assert.deepEqual(refusals(fleet), [], 'no refresh token was ever refused');
+        const stored = storedSessions(fleet.shared.backing, identityOf(idp.issuer, idp.clientId));
+        assert.deepEqual(stored.map((session) => session.id).sort(), [...ids].sort());
+        for (const session of stored) assert.equal((await idp.userinfo(session.tokens.accessToken)).status, 200);
+        assert.deepEqual(findLeaks(fleet.windows.flatMap((window) => window.logs).join('\n'), idp.issued), [], 'no secret in any log');
+      } finally {
+        fleet.dispose();
       }
-      assert.equal(shared.backing.get(key()), undefined, `attempt ${attempt + 1}: nothing stored`);
-    }
+    });
+
+    it('a sign-out in one window reaches every other window at once and the session never comes back', { timeout: 60_000 }, async () => {
+      const { fleet, ids } = await signedInFleet(3);
+      try {
+        const [signingOut, , refreshing] = fleet.windows;
+        const gone = ids[0]!;
+        for (const window of fleet.windows) await window.manager.getSessions(['profile']);
+        const tokens = storedSessions(fleet.shared.backing, identityOf(idp.issuer, idp.clientId)).find((session) => session.id === gone)!.tokens;
+        fleet.clock.advance(2 * hour);
+        // One window signs out while another refreshes the same session.
+        await Promise.all([signingOut!.manager.removeSession(gone), refreshing!.manager.getSessions(['profile'])]);
+        for (const [index, window] of fleet.windows.entries()) {
+          const tookMs = await until(async () => !(await window.manager.getSessions(undefined)).some((session) => session.id === gone), `window ${index + 1} drops it`);
+          assert.ok(tookMs < 1_000, `window ${index + 1} dropped it within a second (${tookMs} ms)`);
+        }
+        await fleet.shared.settled();
+        // A window opened afterwards (its storage as it is now) does not bring it back either.
+        const late = fleet.open();
+        await late.manager.getSessions(undefined);
+        for (const window of fleet.windows) {
+          assert.deepEqual((await window.manager.getSessions(['profile'])).map((session) => session.id), [], 'not served anywhere');
+          assert.deepEqual((await window.manager.getSessions(['email'])).map((session) => session.id), [ids[1]], 'the other session stays');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await fleet.shared.settled();
+        const entry = storedEntries(fleet.shared.backing, identityOf(idp.issuer, idp.clientId)).find((stored) => stored.id === gone);
+        assert.ok(!entry || entry.removed, 'storage keeps it signed out');
+        assert.equal((await idp.introspect(tokens.refreshToken!)).active, false, 'its refresh token is revoked');
+      } finally {
+        fleet.dispose();
+      }
+    });
   });
-});
+}

@@ -1,242 +1,216 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SessionStore, storageKey, type SessionChanges, type StoreIdentity, type StoredSession } from '../../src/auth/sessionStore.js';
+import { MachineCoordination } from '../../src/auth/coordination.js';
+import { SessionStore, type SecretStoragePort, type SessionChanges, type StoreIdentity, type StoredSession } from '../../src/auth/sessionStore.js';
 import type { Logger } from '../../src/oauth/types.js';
-import { createSharedSecrets, type MemorySecretStorage } from '../support/memorySecretStorage.js';
+import { createSharedSecrets, delayed, never, type MemorySecretStorage } from '../support/memorySecretStorage.js';
+import { scratchDirectory } from '../support/scratch.js';
+import { entryKey, storedEntries, storedSessions } from '../support/storedSessions.js';
 
 const identity: StoreIdentity = { providerId: 'oauth-anywhere', issuer: 'https://idp.example.test/', clientId: 'vscode-native' };
-const key = storageKey(identity);
-const asideKey = `${key}.unreadable`;
 
 function session(id: string, accessToken = `access-${id}-0123456789`): StoredSession {
   return {
     id,
-    account: { id: `https://idp.example.test/|user-${id}`, label: `user ${id}` },
+    account: { id: `https://idp.example.test/#user-${id}`, label: `user ${id}` },
     scopes: ['openid', 'profile'],
     tokens: { accessToken, tokenType: 'bearer', obtainedAt: 1_000, expiresAt: 3_601_000, refreshToken: `refresh-${id}-0123456789`, scopes: ['openid', 'profile'] },
     createdAt: 1_000,
   };
 }
 
-function document(sessions: unknown[], overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({ version: 1, issuer: identity.issuer, clientId: identity.clientId, sessions, ...overrides });
-}
-
-interface CapturedLogger extends Logger {
-  lines: string[];
-}
-
-function capturingLogger(): CapturedLogger {
+function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
   return { lines, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** Lets every queued storage round trip and change event run (the stand-in settles each on setImmediate). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+function store(secrets: SecretStoragePort, reconcileDelayMs = 20): SessionStore {
+  return new SessionStore(secrets, identity, capturingLogger(), { reconcileDelayMs });
 }
 
-function nextChange(store: SessionStore): Promise<SessionChanges> {
-  return new Promise((resolve) => {
-    const subscription = store.onChange((changes) => {
-      subscription.dispose();
-      resolve(changes);
-    });
-  });
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 500; turn++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.fail(`never happened: ${what}`);
 }
 
-const ids = (sessions: readonly StoredSession[]) => sessions.map((each) => each.id);
-
-function twoWindows(): { a: SessionStore; b: SessionStore; secretsA: MemorySecretStorage; secretsB: MemorySecretStorage; backing: Map<string, string> } {
-  const shared = createSharedSecrets();
-  const secretsA = shared.window();
-  const secretsB = shared.window();
-  return {
-    a: new SessionStore(secretsA, identity, capturingLogger()),
-    b: new SessionStore(secretsB, identity, capturingLogger()),
-    secretsA,
-    secretsB,
-    backing: shared.backing,
-  };
-}
+const ids = (sessions: readonly StoredSession[]) => sessions.map((each) => each.id).sort();
 
 describe('SessionStore', () => {
   test('what one store writes, a fresh store over the same storage reads back unchanged', async () => {
-    const { a, b, backing } = twoWindows();
-    const written = [session('s1'), session('s2')];
-    await a.update(() => written);
-    assert.ok(backing.has(key));
-    assert.deepEqual(await b.all(), written);
-    assert.deepEqual(await a.all(), written);
+    const shared = createSharedSecrets();
+    await store(shared.window()).put(session('a'));
+    assert.deepEqual(await store(shared.window()).all(), [session('a')]);
   });
 
-  test('removing the last session deletes the key', async () => {
-    const { a, backing } = twoWindows();
-    await a.update(() => [session('s1')]);
-    await a.update(() => []);
-    assert.equal(backing.has(key), false);
-    assert.deepEqual(await a.all(), []);
+  test('each session has an entry of its own, with a revision that grows with every write', async () => {
+    const shared = createSharedSecrets();
+    const writer = store(shared.window());
+    await writer.put(session('a'));
+    await writer.put(session('b'));
+    await writer.put(session('a', 'access-a-second-0123456789'));
+    const entries = storedEntries(shared.backing, identity);
+    assert.deepEqual(entries.map((entry) => [entry.id, entry.revision]).sort(), [['a', 2], ['b', 1]]);
+    assert.deepEqual(shared.backing.get(entryKey(identity, 'b')), JSON.stringify(storedEntries(shared.backing, identity).find((entry) => entry.id === 'b')));
   });
 
-  test('the key names the provider, issuer and client id', () => {
-    assert.ok(key.includes(identity.providerId) && key.includes(identity.issuer) && key.includes(identity.clientId));
-    assert.notEqual(storageKey({ ...identity, clientId: 'other' }), key);
+  test('removing a session leaves a sign-out mark, and a write of the same session is then refused', async () => {
+    const shared = createSharedSecrets();
+    const writer = store(shared.window());
+    await writer.put(session('a'));
+    assert.deepEqual(await writer.remove('a'), session('a'));
+    assert.deepEqual(storedEntries(shared.backing, identity).map((entry) => [entry.id, entry.removed, entry.revision]), [['a', true, 2]]);
+    await assert.rejects(writer.put(session('a')), /signed out/);
+    assert.deepEqual(await store(shared.window()).all(), []);
+    assert.equal(await writer.remove('a'), undefined, 'removing twice is a no-op');
   });
 
-  describe('two windows over one storage', () => {
-    test('a write in one window fires added, changed and removed in the other after watch()', async () => {
-      const { a, b } = twoWindows();
-      b.watch();
-      await b.all();
-
-      let change = nextChange(b);
-      await a.update(() => [session('s1')]);
-      assert.deepEqual(await change, { added: [session('s1')], removed: [], changed: [] });
-
-      change = nextChange(b);
-      const refreshed = session('s1', 'access-s1-rotated-999');
-      await a.update(() => [refreshed]);
-      assert.deepEqual(await change, { added: [], removed: [], changed: [refreshed] });
-
-      change = nextChange(b);
-      await a.update(() => []);
-      assert.deepEqual(await change, { added: [], removed: [refreshed], changed: [] });
-      assert.deepEqual(await b.all(), []);
-    });
-
-    test('each change is reported once in every window, the writer included', async () => {
-      const { a, b } = twoWindows();
-      a.watch();
-      b.watch();
-      await Promise.all([a.all(), b.all()]);
-      const seenA: SessionChanges[] = [];
-      const seenB: SessionChanges[] = [];
-      a.onChange((changes) => seenA.push(changes));
-      b.onChange((changes) => seenB.push(changes));
-
-      await a.update(() => [session('s1')]);
-      await settle();
-      assert.equal(seenA.length, 1, 'the writer hears its own change once, not again from its own storage event');
-      assert.equal(seenB.length, 1);
-      assert.deepEqual(ids(seenB[0]!.added), ['s1']);
-    });
-
-    test('without watch(), the other window does not react', async () => {
-      const { a, b, secretsB } = twoWindows();
-      await b.all();
-      const seen: SessionChanges[] = [];
-      b.onChange((changes) => seen.push(changes));
-      await a.update(() => [session('s1')]);
-      await settle();
-      assert.equal(seen.length, 0);
-      assert.equal(secretsB.reads, 1);
-    });
-
-    test('after dispose(), storage events are ignored', async () => {
-      const { a, b, secretsB } = twoWindows();
-      const watching = b.watch();
-      await b.all();
-      watching.dispose();
-      await a.update(() => [session('s1')]);
-      await settle();
-      assert.equal(secretsB.reads, 1);
-    });
-
-    test('update re-reads storage first, so the other window\'s newer write is kept', async () => {
-      const { a, b, backing } = twoWindows();
-      assert.deepEqual(await a.all(), []); // a caches "no sessions"
-      await b.update((sessions) => [...sessions, session('from-b')]);
-      // a never heard of from-b (no watch), yet its update must not drop it.
-      const result = await a.update((sessions) => [...sessions, session('from-a')]);
-      assert.deepEqual(ids(result).sort(), ['from-a', 'from-b']);
-      const stored = JSON.parse(backing.get(key)!) as { sessions: StoredSession[] };
-      assert.deepEqual(ids(stored.sessions).sort(), ['from-a', 'from-b']);
-    });
-
-    test('concurrent updates in one window are applied one after another, none lost', async () => {
-      const { a, backing } = twoWindows();
-      await Promise.all(['s1', 's2', 's3'].map((id) => a.update((sessions) => [...sessions, session(id)])));
-      const stored = JSON.parse(backing.get(key)!) as { sessions: StoredSession[] };
-      assert.deepEqual(ids(stored.sessions).sort(), ['s1', 's2', 's3']);
-    });
+  test('two windows writing two sessions at once under 250 ms propagation: neither write touches the other session', async () => {
+    const shared = createSharedSecrets(undefined, delayed(250));
+    const one = store(shared.window());
+    const two = store(shared.window());
+    await one.put(session('a'));
+    await shared.settled();
+    await two.all();
+    await Promise.all([one.put(session('a', 'access-a-by-one-0123456789')), two.put(session('b', 'access-b-by-two-0123456789'))]);
+    await shared.settled();
+    const stored = storedSessions(shared.backing, identity);
+    assert.deepEqual(stored.map((each) => each.tokens.accessToken).sort(), ['access-a-by-one-0123456789', 'access-b-by-two-0123456789']);
   });
 
-  describe('an unreadable document', () => {
-    const unreadable: Array<[string, string, RegExp]> = [
-      ['invalid JSON', '{"version":1,"sessions":[{"tokens":{"accessToken":"at-inside-corrupt-doc"', /not valid JSON/],
-      ['an unknown version', document([session('s1', 'at-inside-v2-doc')], { version: 2 }), /unknown version 2/],
-      ['a document of a different issuer', document([session('s1', 'at-inside-foreign-doc')], { issuer: 'https://other.example.test/' }), /different issuer/],
-      ['a JSON array', '["at-inside-array-doc"]', /not a JSON object/],
-      ['a document without a session list', document([], { sessions: 'at-inside-bad-list' }), /no session list/],
-    ];
+  test('a write in one window fires added, changed and removed in the other once it arrives', async () => {
+    const shared = createSharedSecrets(undefined, delayed(120));
+    const one = store(shared.window());
+    const two = store(shared.window());
+    two.watch();
+    await two.all();
+    const seen: SessionChanges[] = [];
+    two.onChange((changes) => seen.push(changes));
+    await one.put(session('a'));
+    await until(() => seen.length === 1, 'added arrives');
+    await one.put(session('a', 'access-a-new-0123456789'));
+    await until(() => seen.length === 2, 'changed arrives');
+    await one.remove('a');
+    await until(() => seen.length === 3, 'removed arrives');
+    assert.deepEqual(seen.map((changes) => [changes.added.length, changes.changed.length, changes.removed.length]), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+  });
 
-    for (const [name, raw, reason] of unreadable) {
-      test(`${name}: set aside under <key>.unreadable, logged without its content, treated as empty`, async () => {
-        const shared = createSharedSecrets([[key, raw]]);
-        const logger = capturingLogger();
-        const store = new SessionStore(shared.window(), identity, logger);
+  test('an older revision arriving in storage (a late write) is ignored and storage is put right', async () => {
+    const shared = createSharedSecrets();
+    const writer = store(shared.window());
+    writer.watch();
+    await writer.put(session('a'));
+    const old = shared.backing.get(entryKey(identity, 'a'))!;
+    await writer.put(session('a', 'access-a-newer-0123456789'));
+    const newer = shared.backing.get(entryKey(identity, 'a'))!;
+    const changes: SessionChanges[] = [];
+    writer.onChange((change) => changes.push(change));
+    await shared.window().store(entryKey(identity, 'a'), old);
+    await until(() => shared.backing.get(entryKey(identity, 'a')) === newer, 'the newer entry is written back');
+    assert.equal((await writer.session('a'))?.tokens.accessToken, 'access-a-newer-0123456789');
+    assert.deepEqual(changes, []);
+  });
 
-        assert.deepEqual(await store.all(), []);
-        assert.equal(shared.backing.get(asideKey), raw);
-        assert.equal(shared.backing.has(key), false);
+  test('code-server tabs (storage never propagates): without a way between them, one tab\'s stale whole-copy write undoes the other\'s', async () => {
+    const shared = createSharedSecrets(undefined, never);
+    const one = store(shared.window());
+    await one.put(session('a'));
+    await shared.settled();
+    const two = store(shared.window());
+    await two.all();
+    await one.put(session('a', 'access-a-newer-0123456789'));
+    await shared.settled();
+    await two.put(session('b'));
+    await shared.settled();
+    assert.equal(storedSessions(shared.backing, identity).find((each) => each.id === 'a')?.tokens.accessToken, 'access-a-0123456789');
+  });
 
-        const warnings = logger.lines.filter((line) => line.startsWith('warn: '));
-        assert.equal(warnings.length, 1);
-        assert.match(warnings[0]!, reason);
-        assert.ok(warnings[0]!.includes(asideKey));
-        assert.ok(!logger.lines.some((line) => line.includes('at-inside')), 'the document may hold tokens; the log must not');
-
-        await store.update(() => [session('fresh')]);
-        assert.deepEqual(ids(await new SessionStore(shared.window(), identity, logger).all()), ['fresh']);
-      });
+  test('code-server tabs with the peer exchange: the other tab takes the newer entry at once, so its next whole-copy write carries it', async () => {
+    const shared = createSharedSecrets(undefined, never);
+    const directory = scratchDirectory();
+    const coordinations = [new MachineCoordination(capturingLogger(), { directory }), new MachineCoordination(capturingLogger(), { directory })];
+    try {
+      const [one, two] = coordinations.map((coordination) => new SessionStore(shared.window(), identity, capturingLogger(), { exchange: coordination.exchange }));
+      one!.watch();
+      two!.watch();
+      await one!.put(session('a'));
+      await two!.all();
+      assert.deepEqual(ids(await two!.all()), ['a'], 'tab two learned of a from tab one, not from storage');
+      await one!.put(session('a', 'access-a-newer-0123456789'));
+      assert.equal((await two!.session('a'))?.tokens.accessToken, 'access-a-newer-0123456789', 'handed over before put() returned');
+      await two!.put(session('b'));
+      await shared.settled();
+      const stored = storedSessions(shared.backing, identity);
+      assert.equal(stored.find((each) => each.id === 'a')?.tokens.accessToken, 'access-a-newer-0123456789');
+      assert.deepEqual(ids(stored), ['a', 'b']);
+    } finally {
+      for (const coordination of coordinations) coordination.dispose();
     }
-
-    test('one malformed session is skipped, the valid ones are kept, and the skip is logged', async () => {
-      const broken = { ...session('broken'), tokens: { tokenType: 'bearer', refreshToken: 'rt-of-broken-session' } };
-      const wrongScopes = { ...session('wrong-scopes'), scopes: 'openid' };
-      const raw = document([session('s1'), broken, wrongScopes, session('s2'), null]);
-      const shared = createSharedSecrets([[key, raw]]);
-      const logger = capturingLogger();
-      const store = new SessionStore(shared.window(), identity, logger);
-
-      assert.deepEqual(ids(await store.all()), ['s1', 's2']);
-      assert.equal(shared.backing.get(key), raw, 'a partly readable document is not set aside');
-      assert.equal(shared.backing.has(asideKey), false);
-      assert.ok(logger.lines.some((line) => line.startsWith('warn: ') && line.includes('3')));
-      assert.ok(!logger.lines.some((line) => line.includes('rt-of-broken-session')));
-    });
   });
 
-  describe('reads', () => {
-    test('all() reads storage once for many concurrent callers', async () => {
-      const shared = createSharedSecrets([[key, document([session('s1')])]]);
-      const secrets = shared.window();
-      const store = new SessionStore(secrets, identity, capturingLogger());
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.all()));
-      assert.equal(secrets.reads, 1);
-      for (const result of results) assert.deepEqual(ids(result), ['s1']);
-    });
+  test('a failed first read is not cached: the next call reads again', async () => {
+    const shared = createSharedSecrets();
+    await store(shared.window()).put(session('a'));
+    const window = shared.window();
+    let failNext = true;
+    const flaky: SecretStoragePort = {
+      get: (key) => window.get(key),
+      store: (key, value) => window.store(key, value),
+      delete: (key) => window.delete(key),
+      onDidChange: (listener) => window.onDidChange(listener),
+      keys: async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('storage is locked');
+        }
+        return window.keys();
+      },
+    };
+    const reader = store(flaky);
+    await assert.rejects(reader.all(), /storage is locked/);
+    assert.deepEqual(ids(await reader.all()), ['a']);
+  });
 
-    test('all() after the first answer is served from the cache', async () => {
-      const shared = createSharedSecrets([[key, document([session('s1')])]]);
-      const secrets = shared.window();
-      const store = new SessionStore(secrets, identity, capturingLogger());
-      await store.all();
-      await store.all();
-      await store.all();
-      assert.equal(secrets.reads, 1);
-      assert.equal(secrets.writes, 0);
-    });
+  test('a failed write keeps the session in the window and stores it later', async () => {
+    const shared = createSharedSecrets();
+    const window = shared.window();
+    let failures = 2;
+    const logger = capturingLogger();
+    const failing: SecretStoragePort = {
+      get: (key) => window.get(key),
+      keys: () => window.keys(),
+      delete: (key) => window.delete(key),
+      onDidChange: (listener) => window.onDidChange(listener),
+      store: async (key, value) => {
+        if (failures-- > 0) throw new Error('keyring unavailable');
+        return window.store(key, value);
+      },
+    };
+    const writer = new SessionStore(failing, identity, logger, { reconcileDelayMs: 10 });
+    await writer.put(session('a'));
+    assert.deepEqual(ids(await writer.all()), ['a'], 'served from the window at once');
+    await until(() => storedSessions(shared.backing, identity).length === 1, 'stored after the retries');
+    assert.ok(logger.lines.some((line) => line.startsWith('warn') && /Could not save the session/.test(line)));
+  });
 
-    test('reload() reads again and reports the difference', async () => {
-      const shared = createSharedSecrets([[key, document([session('s1')])]]);
-      const store = new SessionStore(shared.window(), identity, capturingLogger());
-      await store.all();
-      shared.backing.set(key, document([session('s1'), session('s2')]));
-      const change = nextChange(store);
-      assert.deepEqual(ids(await store.reload()), ['s1', 's2']);
-      assert.deepEqual(ids((await change).added), ['s2']);
-    });
+  test('the first read lists the keys and reads each entry once, however many callers wait', async () => {
+    const shared = createSharedSecrets();
+    const writer = store(shared.window());
+    for (const id of ['a', 'b', 'c']) await writer.put(session(id));
+    const window: MemorySecretStorage = shared.window();
+    const reader = store(window);
+    await Promise.all(Array.from({ length: 100 }, () => reader.all()));
+    assert.equal(window.reads, 4);
+  });
+
+  test('entries of other providers, issuers and client ids are not read', async () => {
+    const shared = createSharedSecrets();
+    await new SessionStore(shared.window(), { ...identity, clientId: 'other' }, capturingLogger()).put(session('x'));
+    await new SessionStore(shared.window(), { ...identity, providerId: 'oauth-anywhere.work' }, capturingLogger()).put(session('y'));
+    await store(shared.window()).put(session('a'));
+    assert.deepEqual(ids(await store(shared.window()).all()), ['a']);
   });
 });
