@@ -64,6 +64,8 @@ export interface IdpSettings {
   idTokenTtl: number;
   /** Seconds put into device authorization responses (fractions allowed); null sends none. */
   deviceInterval: number | null;
+  /** Scopes the user declines at the consent step (a per-scope consent screen): asked for, not granted. */
+  declinedScopes: string[];
 }
 
 export type TestIdpOptions = { [K in keyof IdpSettings]?: IdpSettings[K] | undefined } & {
@@ -195,6 +197,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     deviceCodeTtl: options.deviceCodeTtl ?? 600,
     idTokenTtl: options.idTokenTtl ?? 3600,
     deviceInterval: options.deviceInterval === undefined ? 5 : options.deviceInterval,
+    declinedScopes: options.declinedScopes ?? [],
   };
   const resourceServer = { id: 'resource-server', secret: randomBytes(24).toString('hex') };
   // The helpers' own calls (introspect, userinfo) carry this so they are neither counted nor faulted.
@@ -342,7 +345,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     const interaction = /^\/interaction\/([\w-]+)(\/decide)?$/.exec(pathname);
     if (interaction) {
       if (req.method === 'GET' && !interaction[2]) return renderInteraction(provider, req, res);
-      if (req.method === 'POST' && interaction[2]) return decideInteraction(provider, req, res);
+      if (req.method === 'POST' && interaction[2]) return decideInteraction(provider, req, res, settings);
     }
 
     const endpoint = paths.get(pathname);
@@ -666,7 +669,7 @@ as <strong>${DEMO_ACCOUNT.name}</strong> (${DEMO_ACCOUNT.email}) with these scop
 </form>`));
 }
 
-async function decideInteraction(provider: OidcProvider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function decideInteraction(provider: OidcProvider, req: IncomingMessage, res: ServerResponse, settings: IdpSettings): Promise<void> {
   const decision = new URLSearchParams((await readBody(req)).toString()).get('decision');
   let details: Interaction;
   try {
@@ -686,7 +689,13 @@ async function decideInteraction(provider: OidcProvider, req: IncomingMessage, r
   const clientId = String(details.params.client_id);
   const grant = (details.grantId && await provider.Grant.find(details.grantId))
     || new provider.Grant({ accountId: DEMO_ACCOUNT.sub, clientId });
-  if (typeof details.params.scope === 'string') grant.addOIDCScope(details.params.scope);
+  if (typeof details.params.scope === 'string') {
+    const asked = details.params.scope.split(' ').filter(Boolean);
+    grant.addOIDCScope(asked.filter((scope) => !settings.declinedScopes.includes(scope)).join(' '));
+    const declined = asked.filter((scope) => settings.declinedScopes.includes(scope));
+    // oidc-provider's Grant has rejectOIDCScope; its type definitions leave it out.
+    if (declined.length) (grant as unknown as { rejectOIDCScope(scope: string): void }).rejectOIDCScope(declined.join(' '));
+  }
   const { missingOIDCClaims, missingResourceScopes } = details.prompt.details;
   if (Array.isArray(missingOIDCClaims)) grant.addOIDCClaims(missingOIDCClaims as string[]);
   if (missingResourceScopes && typeof missingResourceScopes === 'object') {
