@@ -106,6 +106,7 @@ export class SessionManager {
    * expiry is refreshed first). One session's failure is logged and reported, never hides the others.
    */
   async getSessions(scopes?: readonly string[], accountId?: string): Promise<AuthSession[]> {
+    this.refresher.announce();
     const all = await this.store.all();
     const label = accountLabels(all);
     const wanted = scopes ? normalizeScopes(scopes) : undefined;
@@ -224,6 +225,7 @@ export class SessionManager {
 
   dispose(): void {
     this.store.dispose();
+    this.refresher.dispose();
   }
 
   private async signInAndStore(requested: string[], account: { id: string; label: string } | undefined, signal: AbortSignal): Promise<AuthSession> {

@@ -57,6 +57,20 @@ export class SessionRefresher {
     return pending;
   }
 
+  /**
+   * Tells other machines sharing SecretStorage that this one is around (at most every 30 minutes),
+   * so that they keep it out of their refreshes. Called whenever sessions are served.
+   */
+  announce(): void {
+    void this.crossMachineParts()
+      .then((cross) => cross?.presence.announce())
+      .catch((error: unknown) => this.options.logger.debug(`Could not announce this machine: ${errorText(error)}`));
+  }
+
+  dispose(): void {
+    void this.crossMachine?.then((cross) => cross?.presence.dispose());
+  }
+
   /** Holds off every refresh of this session on this machine while `step` runs (a sign-out). */
   async whileHolding<T>(sessionId: string, step: (lock: SessionLock) => Promise<T>): Promise<T> {
     const lock = await this.lock(sessionId);
@@ -123,7 +137,7 @@ export class SessionRefresher {
     const cross = await this.crossMachineParts();
     const current = (await store.session(sessionId))!;
     if (!cross) return { outcome: 'alone', session: current };
-    void cross.presence.announce().catch((error: unknown) => logger.debug(`Could not announce this machine: ${errorText(error)}`));
+    this.announce();
     if (lock.exact && !(await cross.presence.othersAround())) return { outcome: 'alone', session: current };
     const timing = this.options.leaseTiming ?? defaultLeaseTiming;
     for (;;) {
@@ -159,7 +173,7 @@ export class SessionRefresher {
       if (!coordination) return undefined;
       // Without a machine id (no usable runtime directory) every window counts as a machine of its own.
       const machine = (await coordination.machineId()) ?? `window-${randomUUID()}`;
-      return { presence: new MachinePresence(secrets, machine, clock.now), lease: new RefreshLease(secrets, `${store.key}.refresh-lease`, machine, clock, leaseTiming) };
+      return { presence: new MachinePresence(secrets, machine), lease: new RefreshLease(secrets, `${store.key}.refresh-lease`, machine, clock, leaseTiming) };
     })();
     return this.crossMachine;
   }
