@@ -6,6 +6,7 @@ import { benchActivation } from './activation.js';
 import { benchBundle } from './bundle.js';
 import { benchSignIn } from './signIn.js';
 import { benchSessions } from './sessions.js';
+import { benchTerminal } from './terminal.js';
 import type { Figure } from './figures.js';
 
 const sections: Record<string, () => Promise<Figure[]>> = {
@@ -13,6 +14,7 @@ const sections: Record<string, () => Promise<Figure[]>> = {
   activation: benchActivation,
   signIn: benchSignIn,
   sessions: benchSessions,
+  terminal: benchTerminal,
 };
 
 async function main(): Promise<void> {

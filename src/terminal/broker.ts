@@ -119,8 +119,9 @@ export class TerminalBroker {
     if (!session && !ask.signIn) {
       return error('not-signed-in', `Not signed in to ${provider.label} with the scopes "${scopes.join(' ')}". Sign in from VS Code's Accounts menu, or run the command without --no-sign-in.`);
     }
-    const caller = await this.describe(context.pid);
     if (!remembered) {
+      // Read from /proc only when a person is asked: remembered answers stay fast.
+      const caller = await this.describe(context.pid);
       const allowed = await consent.decide({ provider, kind: ask.kind, verb: ask.verb, caller, account: session?.account.label, scopes, host: ask.host });
       if (!allowed) {
         logger.info(`Terminal: ${tool} was refused a token of ${provider.label}.`);
@@ -134,7 +135,7 @@ export class TerminalBroker {
       session = await provider.createSession(scopes, context.signal);
     }
     const expiresAt = await provider.expiresAt(session.id);
-    logger.info(`Terminal: gave ${tool}${caller ? ` (${caller.split(' ')[0]})` : ''} the token of ${session.account.label} at ${provider.label}.`);
+    logger.info(`Terminal: gave ${tool} the token of ${session.account.label} at ${provider.label}.`);
     return {
       kind: 'credential',
       credential: {

@@ -15,7 +15,7 @@ export async function askTerminalConsent(question: ConsentQuestion): Promise<Con
   const always = vscode.l10n.t('Always Allow for This Tool');
   const deny = vscode.l10n.t('Deny');
   const detail = [
-    vscode.l10n.t('Tool: {0} (oauth-anywhere {1})', tool, question.verb),
+    vscode.l10n.t('Command: oauth-anywhere {0}', question.verb),
     vscode.l10n.t('Started by: {0}', question.caller ?? vscode.l10n.t('not known on this system')),
     ...(question.host ? [vscode.l10n.t('For the git server: {0}', question.host)] : []),
     vscode.l10n.t('Identity provider: {0} ({1})', question.provider.label, question.provider.id),
@@ -25,12 +25,14 @@ export async function askTerminalConsent(question: ConsentQuestion): Promise<Con
     vscode.l10n.t('The tool gets an access token that acts as you at this identity provider until it expires.'),
     vscode.l10n.t('"Allow Once" and "Deny" hold for this window; "Always Allow for This Tool" for every window. "OAuth Anywhere: Reset Terminal Access" forgets them.'),
   ].join('\n');
+  // Deny comes first, so it is the default button: a person still typing in the terminal when the
+  // modal appears and pressing Enter refuses rather than hands out a token.
   const picked = await vscode.window.showWarningMessage(
     vscode.l10n.t('{0} in a terminal asks for your {1} token.', tool, question.provider.label),
     { modal: true, detail },
+    deny,
     allowOnce,
     always,
-    deny,
   );
   if (picked === allowOnce) return 'once';
   if (picked === always) return 'always';
