@@ -11,8 +11,7 @@ import { PromptActions } from './vscode/prompts.js';
 import { ProviderRegistry } from './vscode/providerRegistry.js';
 import { registerQrCodePanel } from './vscode/qrCodePanel.js';
 import { RecentErrors, type ExtensionServices } from './vscode/services.js';
-import { TerminalAccess } from './vscode/terminalAccess.js';
-import { registerTerminalCommands } from './vscode/terminalCommands.js';
+import { registerTerminalAccess } from './vscode/terminalAccess.js';
 import { registerTroubleshootCommand } from './vscode/troubleshootCommand.js';
 
 /**
@@ -56,17 +55,8 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.authentication.onDidChangeSessions((event) => registry.offerSignInFor(event.provider.id)),
   );
-  // After the registry: on a settings change the providers are synced before the terminals see them.
-  const terminals = new TerminalAccess(services, registry);
-  context.subscriptions.push(
-    terminals,
-    registerTerminalCommands(registry, terminals.consent),
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(settingsSection)) terminals.apply();
-    }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => terminals.apply()),
-  );
-  terminals.apply();
+  // After the registry's listener: on a settings change the providers are synced before the terminals see them.
+  context.subscriptions.push(registerTerminalAccess(services, registry));
   // "Sign in with …" in the Accounts menu without any consumer; deferred so activation does no I/O.
   setTimeout(() => registry.offerSignInEverywhere(), 0);
   logger.info(`OAuth Anywhere ${context.extension.packageJSON.version as string} activated (${vscode.env.remoteName ?? 'local'}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI).`);

@@ -39,6 +39,18 @@ export interface RequestContext {
 
 export type Access = { allowed: true } | { allowed: false; reason: string };
 
+/**
+ * Terminal tools are served unless `oauthAnywhere.terminal.enabled` is false, and never in an
+ * untrusted workspace: its tasks and scripts run in terminals of this window too.
+ */
+export function terminalAccess(enabledSetting: unknown, workspaceTrusted: boolean): Access {
+  if (enabledSetting === false) return { allowed: false, reason: 'Terminal access is turned off in this VS Code window (setting "oauthAnywhere.terminal.enabled").' };
+  if (!workspaceTrusted) {
+    return { allowed: false, reason: 'The workspace of this VS Code window is not trusted, so its terminals get no tokens. Trust the workspace ("Workspaces: Manage Workspace Trust") to allow it.' };
+  }
+  return { allowed: true };
+}
+
 export interface TerminalBrokerOptions {
   providers(): readonly TerminalProvider[];
   consent: ConsentKeeper;

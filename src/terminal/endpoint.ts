@@ -139,9 +139,9 @@ export function parseEnvelope(line: string): RequestEnvelope | string {
   }
   if (!isRecord(value)) return 'The request is not a JSON object.';
   if (value.version !== protocolVersion) return `This VS Code window speaks version ${protocolVersion} of the terminal protocol; the command spoke ${JSON.stringify(value.version)}. Open a new terminal.`;
-  if (typeof value.secret !== 'string' || typeof value.pid !== 'number' || !isRecord(value.request)) return 'The request lacks its secret, process id or request.';
+  if (typeof value.secret !== 'string' || !Number.isSafeInteger(value.pid) || (value.pid as number) <= 0 || !isRecord(value.request)) return 'The request lacks its secret, process id or request.';
   const request = parseRequest(value.request);
-  return typeof request === 'string' ? request : { version: protocolVersion, secret: value.secret, pid: value.pid, request };
+  return typeof request === 'string' ? request : { version: protocolVersion, secret: value.secret, pid: value.pid as number, request };
 }
 
 function parseRequest(request: Record<string, unknown>): TerminalRequest | string {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ensureRuntimeDirectory, runtimeDirectoryPath } from '../auth/runtimeDirectory.js';
 import { settingsSection } from '../config.js';
-import { TerminalBroker, type Access } from '../terminal/broker.js';
+import { TerminalBroker, terminalAccess, type Access } from '../terminal/broker.js';
 import { ConsentKeeper } from '../terminal/consent.js';
 import { openTerminalEndpoint, planEndpoint, removeStaleSockets, type EndpointPlan, type TerminalEndpoint } from '../terminal/endpoint.js';
 import { credentialHelperCommand, credentialHelperEntries, gitConfigVariables } from '../terminal/gitEnvironment.js';
@@ -12,10 +12,25 @@ import { endpointVariable, nodeVariable, secretVariable } from '../terminal/prot
 import { showLogCommand } from './notifications.js';
 import type { ProviderRegistry } from './providerRegistry.js';
 import type { ExtensionServices } from './services.js';
+import { registerTerminalCommands } from './terminalCommands.js';
 import { alwaysAllowedStore, askTerminalConsent } from './terminalConsent.js';
 import { gitHostProblems, terminalProviders } from './terminalProviders.js';
 
 export const terminalEnabledSetting = 'terminal.enabled';
+
+/** Terminal access for this window, kept in line with the settings and workspace trust, and its commands. */
+export function registerTerminalAccess(services: ExtensionServices, registry: ProviderRegistry): vscode.Disposable {
+  const terminals = new TerminalAccess(services, registry);
+  terminals.apply();
+  return vscode.Disposable.from(
+    terminals,
+    registerTerminalCommands(registry, terminals.consent),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(settingsSection)) terminals.apply();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => terminals.apply()),
+  );
+}
 
 /**
  * The window's sessions for tools in its integrated terminals: while the setting is on and the
@@ -41,13 +56,7 @@ export class TerminalAccess implements vscode.Disposable {
   }
 
   access(): Access {
-    if (vscode.workspace.getConfiguration(settingsSection).get<boolean>(terminalEnabledSetting) === false) {
-      return { allowed: false, reason: 'Terminal access is turned off in this VS Code window (setting "oauthAnywhere.terminal.enabled").' };
-    }
-    if (!vscode.workspace.isTrusted) {
-      return { allowed: false, reason: 'This VS Code window\'s workspace is not trusted, so its terminals get no tokens. Trust the workspace ("Workspaces: Manage Workspace Trust") to allow it.' };
-    }
-    return { allowed: true };
+    return terminalAccess(vscode.workspace.getConfiguration(settingsSection).get<unknown>(terminalEnabledSetting), vscode.workspace.isTrusted);
   }
 
   /**
@@ -66,7 +75,8 @@ export class TerminalAccess implements vscode.Disposable {
     if (!this.plan) {
       const plan = planEndpoint(runtimeDirectoryPath());
       this.plan = plan;
-      this.endpoint = this.start(plan);
+      // Listening touches the file system: not during activation itself.
+      this.endpoint = new Promise((resolve) => setTimeout(resolve, 0)).then(() => (this.plan === plan ? this.start(plan) : undefined));
     }
     this.writeEnvironment(this.plan);
   }
@@ -79,11 +89,12 @@ export class TerminalAccess implements vscode.Disposable {
     const { logger } = this.services;
     try {
       await this.ensureCommandIsExecutable();
-      const directory = await ensureRuntimeDirectory(path.dirname(plan.path));
-      const removed = process.platform === 'win32' ? [] : await removeStaleSockets(directory);
+      // A named pipe on Windows lives in no directory; a socket file in the checked per-user one.
+      const directory = process.platform === 'win32' ? undefined : await ensureRuntimeDirectory(path.dirname(plan.path));
+      const removed = directory ? await removeStaleSockets(directory) : [];
       if (removed.length) logger.info(`Terminal: removed ${removed.length} socket(s) of VS Code windows that are gone.`);
       const endpoint = await openTerminalEndpoint(plan, (request, context) => this.broker.handle(request, context), logger);
-      logger.info(`Terminal tools can ask this window for tokens (endpoint in ${process.platform === 'win32' ? 'a named pipe' : directory}).`);
+      logger.info(`Terminal tools can ask this window for tokens (endpoint in ${directory ?? 'a named pipe'}).`);
       if (this.plan !== plan) await endpoint.close(); // turned off meanwhile
       return endpoint;
     } catch (error) {

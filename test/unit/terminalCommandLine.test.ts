@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { terminalAccess } from '../../src/terminal/broker.js';
 import { describeCaller } from '../../src/terminal/callerProcess.js';
 import { parseCommand, usage } from '../../src/terminal/cli/args.js';
 import { ConsentKeeper, type ConsentAnswer, type ConsentQuestion } from '../../src/terminal/consent.js';
@@ -100,5 +101,15 @@ describe('who called the command', () => {
       process.kill(timeoutPid, 'SIGTERM');
       shell.stdin.end();
     }
+  });
+});
+
+describe('when terminal tools are served', () => {
+  it('on by default, off by the setting, never in an untrusted workspace', () => {
+    assert.deepEqual(terminalAccess(undefined, true), { allowed: true });
+    assert.deepEqual(terminalAccess(true, true), { allowed: true });
+    assert.match((terminalAccess(false, true) as { reason: string }).reason, /oauthAnywhere\.terminal\.enabled/);
+    assert.match((terminalAccess(true, false) as { reason: string }).reason, /not trusted/);
+    assert.match((terminalAccess(undefined, false) as { reason: string }).reason, /not trusted/);
   });
 });
