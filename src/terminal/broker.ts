@@ -97,8 +97,7 @@ export class TerminalBroker {
         case 'kubectl': {
           const provider = this.providerNamed(request.provider);
           if (typeof provider === 'string') return error('usage', provider);
-          const verb = request.verb === 'token' ? 'token' : 'kubectl';
-          return await this.credential(provider, { kind: request.verb, verb, scopes: request.scopes, signIn: request.signIn }, context);
+          return await this.credential(provider, { kind: request.verb, verb: request.verb, scopes: request.scopes, signIn: request.signIn }, context);
         }
         case 'git-get': {
           const provider = this.gitProvider(request.target);

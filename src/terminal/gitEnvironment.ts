@@ -5,9 +5,13 @@
  */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** git's credential helper syntax: `!` runs a shell command, to which git appends get/store/erase. */
-export function credentialHelperCommand(commandPath: string): string {
-  return `!${shellQuote(commandPath)} git-credential`;
+/**
+ * git's credential helper syntax: `!` runs a shell command, to which git appends get/store/erase.
+ * It runs the command's bundle with the extension host's Node directly, as bin/oauth-anywhere
+ * would, without that script's own shell: git already starts one, and each costs start-up time.
+ */
+export function credentialHelperCommand(node: string, commandBundle: string): string {
+  return `!ELECTRON_RUN_AS_NODE=1 ${shellQuote(node)} ${shellQuote(commandBundle)} git-credential`;
 }
 
 /**

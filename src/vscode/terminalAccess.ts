@@ -122,9 +122,9 @@ export class TerminalAccess implements vscode.Disposable {
 
   private writeEnvironment(plan: EndpointPlan): void {
     const { context, logger } = this.services;
-    const command = path.join(this.binDirectory, 'oauth-anywhere');
     const origins = [...new Set(terminalProviders(this.registry).flatMap((provider) => provider.gitHosts.map((host) => host.origin)))];
-    const git = gitConfigVariables(process.env, credentialHelperEntries(origins, credentialHelperCommand(command)));
+    const helper = credentialHelperCommand(process.execPath, path.join(context.extensionPath, 'dist', 'cli.js'));
+    const git = gitConfigVariables(process.env, credentialHelperEntries(origins, helper));
     const replaced: Record<string, string> = { [endpointVariable]: plan.path, [secretVariable]: plan.secret, [nodeVariable]: process.execPath, ...git.variables };
     const fingerprint = JSON.stringify([this.binDirectory, replaced]);
     if (fingerprint === this.lastEnvironment) return;

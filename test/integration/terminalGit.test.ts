@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentialHelperCommand, credentialHelperEntries, gitConfigVariables } from '../../src/terminal/gitEnvironment.js';
+import { credentialHelperEntries, gitConfigVariables } from '../../src/terminal/gitEnvironment.js';
 import { startGitServer, type GitServer } from '../support/gitServer.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
-import { commandPath, runTool } from '../support/terminalCommand.js';
+import { commandPath, gitCredentialHelper, runTool } from '../support/terminalCommand.js';
 import { openTestWindow, type TestWindow } from '../support/terminalWindow.js';
 
 describe('git through the credential helper, against a git server that trusts the test IdP', () => {
@@ -31,7 +31,7 @@ describe('git through the credential helper, against a git server that trusts th
     server.createRepository('demo', { 'README.md': '# demo\n' });
     window = await openTestWindow(idp, { gitHosts: [server.origin] });
     work = mkdtempSync(join(tmpdir(), 'oauth-anywhere-git-client-'));
-    const { variables } = gitConfigVariables({}, credentialHelperEntries([server.origin], credentialHelperCommand(commandPath())));
+    const { variables } = gitConfigVariables({}, credentialHelperEntries([server.origin], gitCredentialHelper()));
     // A user's git: its own HOME, no system config, never a terminal prompt (a missing credential fails at once).
     env = window.env({ HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: undefined, SSH_ASKPASS: undefined, ...variables, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.test', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.test' });
   });

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { credentialHelperCommand } from '../../src/terminal/gitEnvironment.js';
 import { recordOutput } from './secretLedger.js';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -26,6 +27,11 @@ export function commandInstallation(): string {
 
 export function commandPath(): string {
   return join(commandInstallation(), 'bin', 'oauth-anywhere');
+}
+
+/** git's credential helper as VS Code's terminals have it configured: this Node running the command's bundle. */
+export function gitCredentialHelper(): string {
+  return credentialHelperCommand(process.execPath, join(commandInstallation(), 'dist', 'cli.js'));
 }
 
 /** A terminal's environment: the window's variables, the command's folder first on PATH, this Node as the extension host's. */

@@ -34,7 +34,7 @@ describe('git configuration in the terminal environment', () => {
 
   it('quotes the helper path for sh, spaces and quotes included', () => {
     assert.equal(shellQuote("/a b/it's"), `'/a b/it'\\''s'`);
-    assert.equal(credentialHelperCommand('/ext dir/bin/oauth-anywhere'), `!'/ext dir/bin/oauth-anywhere' git-credential`);
+    assert.equal(credentialHelperCommand('/opt/node', "/ext dir/it's/cli.js"), `!ELECTRON_RUN_AS_NODE=1 '/opt/node' '/ext dir/it'\\''s/cli.js' git-credential`);
   });
 
   it("real git: the user's entries stay, our helper answers for our host only, askpass still serves the others", () => {
@@ -42,13 +42,14 @@ describe('git configuration in the terminal environment', () => {
     try {
       const helper = join(folder, "bin dir/it's helper");
       spawnSync('mkdir', ['-p', join(folder, 'bin dir')]);
-      writeFileSync(helper, '#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\n[ "$2" = get ] && printf "username=oauth2\\npassword=from-helper\\n"\nexit 0\n', { mode: 0o755 });
+      // Run by sh where the real helper is run by Node: the same command line shape, quoting included.
+      writeFileSync(helper, 'echo "$*" >> "$(dirname "$0")/calls"\n[ "$2" = get ] && printf "username=oauth2\\npassword=from-helper\\n"\nexit 0\n');
       const askpass = join(folder, 'askpass');
       writeFileSync(askpass, '#!/bin/sh\necho from-askpass\n', { mode: 0o755 });
       // A global helper that would otherwise answer first (and a store helper that would write the token to disk).
       writeFileSync(join(folder, '.gitconfig'), '[credential]\n\thelper = "!f() { echo username=global; echo password=global-password; }; f"\n');
       const existing = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.name', GIT_CONFIG_VALUE_0: 'Someone Else' };
-      const { variables } = gitConfigVariables(existing, credentialHelperEntries(['https://git.example.com', 'http://127.0.0.1:8080'], credentialHelperCommand(helper)));
+      const { variables } = gitConfigVariables(existing, credentialHelperEntries(['https://git.example.com', 'http://127.0.0.1:8080'], credentialHelperCommand('/bin/sh', helper)));
       const env = { PATH: process.env.PATH, HOME: folder, GIT_CONFIG_NOSYSTEM: '1', GIT_ASKPASS: askpass, ...existing, ...variables };
       const git = (args: string[], input = '') => spawnSync('git', args, { env, input, encoding: 'utf8', cwd: folder });
 

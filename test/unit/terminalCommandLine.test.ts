@@ -13,6 +13,7 @@ describe('oauth-anywhere arguments', () => {
     assert.deepEqual(parseCommand(['token']), { verb: 'token', json: false, signIn: true });
     assert.deepEqual(parseCommand(['token', '--provider', 'work', '--scopes', 'read:api, openid', '--json', '--no-sign-in']), { verb: 'token', json: true, provider: 'work', scopes: ['read:api', 'openid'], signIn: false });
     assert.deepEqual(parseCommand(['kubectl', '--scopes', 'k8s']), { verb: 'kubectl', scopes: ['k8s'], signIn: true });
+    assert.deepEqual(parseCommand(['kubectl', '--provider=work', '--scopes=a b']), { verb: 'kubectl', provider: 'work', scopes: ['a', 'b'], signIn: true });
     assert.deepEqual(parseCommand(['git-credential', 'get']), { verb: 'git-credential', action: 'get' });
     assert.deepEqual(parseCommand(['git-credential', 'erase']), { verb: 'git-credential', action: 'erase' });
     assert.deepEqual(parseCommand(['status', '--json']), { verb: 'status', json: true });
@@ -20,8 +21,12 @@ describe('oauth-anywhere arguments', () => {
   });
 
   it('says what is wrong with a bad command line', () => {
-    assert.match((parseCommand(['token', '--scope', 'x']) as { problem: string }).problem, /--scope/);
-    assert.match((parseCommand(['token', 'extra']) as { problem: string }).problem, /extra/);
+    assert.match((parseCommand(['token', '--scope', 'x']) as { problem: string }).problem, /Unknown option "--scope"/);
+    assert.match((parseCommand(['token', 'extra']) as { problem: string }).problem, /Unexpected argument "extra"/);
+    assert.match((parseCommand(['token', '--provider']) as { problem: string }).problem, /"--provider" needs a value/);
+    assert.match((parseCommand(['token', '--provider', '--json']) as { problem: string }).problem, /"--provider" needs a value/);
+    assert.match((parseCommand(['token', '--json=yes']) as { problem: string }).problem, /Unknown option "--json"/);
+    assert.match((parseCommand(['status', '--provider', 'x']) as { problem: string }).problem, /Unknown option "--provider"/);
     assert.match((parseCommand(['kubectl', '--json']) as { problem: string }).problem, /kubectl always gets JSON/);
     assert.match((parseCommand(['git-credential', 'fill']) as { problem: string }).problem, /get, store or erase/);
     assert.match((parseCommand(['login']) as { problem: string }).problem, /Unknown command "login"/);

@@ -2,6 +2,7 @@
 // bundle, dist/cli.js from src/cli.ts, with the extension host's Node). It asks the window that opened the terminal
 // for a token over the window's endpoint and prints it in the shape the calling tool wants. It must
 // start about as fast as Node itself, so it imports only what a request needs.
+import { readFileSync } from 'node:fs';
 import { execCredential, requestedExecApiVersion } from '../execCredential.js';
 import { credentialAnswer, gitTargetOf, parseCredentialInput } from '../gitCredential.js';
 import { endpointVariable, exitCodeOf, exitCodes, secretVariable, type Credential, type ProviderStatus, type Reply, type TerminalRequest } from '../protocol.js';
@@ -146,12 +147,21 @@ export function say(message: string): void {
   process.stderr.write(`oauth-anywhere: ${message}\n`);
 }
 
+/**
+ * What git wrote, up to the end of input. Read synchronously from fd 0: git writes the whole request
+ * and closes the pipe, and this skips setting up process.stdin (a few ms of a ~30 ms start).
+ */
 function readStdin(): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk: string) => (text += chunk));
-    process.stdin.once('end', () => resolve(text));
-    process.stdin.once('error', () => resolve(text));
-  });
+  try {
+    return Promise.resolve(readFileSync(0, 'utf8'));
+  } catch {
+    // A non-blocking stdin (EAGAIN): read it as a stream.
+    return new Promise((resolve) => {
+      let text = '';
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', (chunk: string) => (text += chunk));
+      process.stdin.once('end', () => resolve(text));
+      process.stdin.once('error', () => resolve(text));
+    });
+  }
 }
