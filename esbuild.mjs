@@ -1,18 +1,25 @@
-// Two CommonJS bundles for VS Code's extension host (Node): dist/extension.js, loaded at activation
-// (the shell and the session store), and dist/core.js, the OAuth core it loads on first use
-// (src/loadCore.ts). `--production` minifies for the VSIX; otherwise a development build with source
-// maps. `--watch` rebuilds on change.
+// CommonJS bundles for Node: dist/extension.js, loaded at activation (the shell and the session
+// store); dist/core.js, the OAuth core it loads on first use (src/loadCore.ts); dist/qr.js; and
+// dist/cli.js, the `oauth-anywhere` command for terminal tools (started by bin/oauth-anywhere, so it
+// stays small). `--production` minifies for the VSIX; otherwise a development build with source
+// maps. `--watch` rebuilds on change. `--only cli --outdir DIR` builds just the command (tests).
 import * as esbuild from 'esbuild';
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
-const production = process.argv.includes('--production');
-const watch = process.argv.includes('--watch');
-const outputs = ['dist/extension.js', 'dist/core.js', 'dist/qr.js'];
+const { values } = parseArgs({
+  options: { production: { type: 'boolean' }, watch: { type: 'boolean' }, only: { type: 'string' }, outdir: { type: 'string', default: 'dist' } },
+});
+const production = values.production === true;
+const allEntries = { extension: 'src/extension.ts', core: 'src/core.ts', qr: 'src/qr.ts', cli: 'src/cli.ts' };
+const entryPoints = values.only ? { [values.only]: allEntries[values.only] } : allEntries;
+const outputs = Object.keys(entryPoints).map((name) => join(values.outdir, `${name}.js`));
 
 const options = {
-  entryPoints: { extension: 'src/extension.ts', core: 'src/core.ts', qr: 'src/qr.ts' },
+  entryPoints,
   bundle: true,
-  outdir: 'dist',
+  outdir: values.outdir,
   platform: 'node',
   format: 'cjs',
   // VS Code 1.106 runs extensions on Electron 37's Node 22; code-server 4.139 on Node 24.
@@ -27,10 +34,10 @@ const options = {
   metafile: true,
 };
 
-if (watch) {
+if (values.watch) {
   const context = await esbuild.context(options);
   await context.watch();
-  console.log(`Watching; ${outputs.join(' and ')} rebuild on change.`);
+  console.log(`Watching; ${outputs.join(', ')} rebuild on change.`);
 } else {
   await esbuild.build(options);
   for (const output of outputs) {

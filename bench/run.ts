@@ -7,6 +7,7 @@ import { benchBundle } from './bundle.js';
 import { benchSignIn } from './signIn.js';
 import { benchSessions } from './sessions.js';
 import { benchWindows } from './windows.js';
+import { benchTerminal } from './terminal.js';
 import type { Figure } from './figures.js';
 
 const sections: Record<string, () => Promise<Figure[]>> = {
@@ -15,6 +16,7 @@ const sections: Record<string, () => Promise<Figure[]>> = {
   signIn: benchSignIn,
   sessions: benchSessions,
   windows: benchWindows,
+  terminal: benchTerminal,
 };
 
 async function main(): Promise<void> {

@@ -159,7 +159,7 @@ export interface ProviderDefinition {
   read: SettingReader;
 }
 
-const entryKeys = ['id', 'label', 'issuer', 'clientId', 'scopes', 'flow', 'endpoints', 'preset', 'loopbackPort', 'signOutAtIdentityProvider', 'browserCheckSeconds', ...presetSettings] as const;
+const entryKeys = ['id', 'label', 'issuer', 'clientId', 'scopes', 'flow', 'endpoints', 'preset', 'loopbackPort', 'signOutAtIdentityProvider', 'browserCheckSeconds', 'gitHosts', 'gitUsername', ...presetSettings] as const;
 /** Settings an entry inherits from the main provider unless it sets them itself. */
 const sharedKeys = ['loopbackPort', 'signOutAtIdentityProvider', 'browserCheckSeconds'];
 const entryIdPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;

@@ -12,6 +12,7 @@ import { PromptActions } from './vscode/prompts.js';
 import { ProviderRegistry } from './vscode/providerRegistry.js';
 import { registerQrCodePanel } from './vscode/qrCodePanel.js';
 import { RecentErrors, type ExtensionServices } from './vscode/services.js';
+import { registerTerminalAccess } from './vscode/terminalAccess.js';
 import { registerTroubleshootCommand } from './vscode/troubleshootCommand.js';
 
 /**
@@ -59,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.authentication.onDidChangeSessions((event) => registry.offerSignInFor(event.provider.id)),
   );
+  // After the registry's listener: on a settings change the providers are synced before the terminals see them.
+  context.subscriptions.push(registerTerminalAccess(services, registry));
   // "Sign in with …" in the Accounts menu without any consumer; deferred so activation does no I/O.
   setTimeout(() => registry.offerSignInEverywhere(), 0);
   logger.info(`OAuth Anywhere ${context.extension.packageJSON.version as string} activated (${vscode.env.remoteName ?? 'local'}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI).`);

@@ -34,14 +34,15 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
     return backend.manager.getSessions(scopes, options.account?.id);
   }
 
-  async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
+  /** `signal` (a terminal tool's request) ends the sign-in when its caller goes away; VS Code passes none. */
+  async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}, signal?: AbortSignal): Promise<vscode.AuthenticationSession> {
     const backend = this.connect();
     if ('problems' in backend) {
       notifySettingsProblems(backend.problems);
       throw new Error(backend.problems.map((problem) => problem.message).join(' '));
     }
     try {
-      return await backend.manager.createSession(scopes, options.account);
+      return await backend.manager.createSession(scopes, options.account, signal);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A person pressing Cancel is not an error worth an error line.
@@ -73,6 +74,17 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
   async listSessions(): Promise<vscode.AuthenticationSession[]> {
     const backend = this.connect();
     return 'manager' in backend ? backend.manager.listSessions() : [];
+  }
+
+  /**
+   * When the session's access token expires (epoch ms), for terminal tools that pass it on (git's
+   * password_expiry_utc, kubectl's expirationTimestamp). Sessions carry no expiry, so it is read
+   * from the manager's store, as stored.
+   */
+  async tokenExpiry(sessionId: string): Promise<number | undefined> {
+    const backend = this.connect();
+    if (!('manager' in backend)) return undefined;
+    return (await backend.manager.store.all()).find((session) => session.id === sessionId)?.tokens.expiresAt;
   }
 
   /** Settings changed: the old configuration's sessions leave the Accounts menu, the new one's arrive. */

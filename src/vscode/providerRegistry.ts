@@ -43,12 +43,20 @@ export class ProviderRegistry implements vscode.Disposable {
         current.definition = definition;
         current.fingerprint = fingerprint;
         void current.provider.reconfigure().then(() => this.offerSignIn(current));
+      } else {
+        // Settings that need no new session manager (an entry's gitHosts) are read from here too.
+        current.definition = definition;
       }
     }
   }
 
   all(): OAuthAnywhereProvider[] {
     return [...this.registered.values()].map((entry) => entry.provider);
+  }
+
+  /** Each provider with the definition it was registered from (its settings), in registration order. */
+  entries(): Array<{ definition: ProviderDefinition; provider: OAuthAnywhereProvider }> {
+    return [...this.registered.values()].map(({ definition, provider }) => ({ definition, provider }));
   }
 
   get(id: string): OAuthAnywhereProvider | undefined {

@@ -25,8 +25,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { SELECTORS, launchChromium, newArtifactsDir, openWorkbench, runCommand, screenshot, waitForWorkbenchReady } from './browser.mjs';
-import { DEFAULT_SETTINGS, installExtension, killAllCodeServers, makeTempDir, startCodeServer } from './codeServer.mjs';
+import { SELECTORS, launchChromium, openWorkbench, runCommand, screenshot, waitForWorkbenchReady } from './browser.mjs';
+import { DEFAULT_SETTINGS, installExtension, startCodeServer } from './codeServer.mjs';
 import { packageExtension } from './extensionPackage.mjs';
 import { startIdpProcess } from './idpProcess.mjs';
 import { REPO_ROOT, provision } from './provision.mjs';
@@ -46,7 +46,8 @@ import {
   waitForAccountsMenu,
   waitForActivations,
 } from './workbench.mjs';
-import { copyExtensionLogs, diffCounts, lastExtensionLogLine, passLedgersOn, readSecretLedger, walkFiles } from './runRecords.mjs';
+import { runFolders } from './runFolders.mjs';
+import { copyExtensionLogs, diffCounts, lastExtensionLogLine, passLedgersOn, readSecretLedger, scanArtifacts } from './runRecords.mjs';
 
 const jsQR = createRequire(import.meta.url)('jsqr');
 
@@ -225,17 +226,9 @@ async function decodeQr(png) {
 describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshooting, Configure, QR code', () => {
   before(async () => {
     const provisioned = await provision();
-    env.artifactsDir = newArtifactsDir('fallbacks');
+    Object.assign(env, runFolders('fallbacks'));
     report.artifactsDir = path.relative(REPO_ROOT, env.artifactsDir);
     log(`artifacts: ${env.artifactsDir}`);
-    env.work = makeTempDir('fallbacks');
-    process.once('exit', () => {
-      killAllCodeServers();
-      fs.rmSync(env.work, { recursive: true, force: true });
-    });
-    env.secretLedger = path.join(env.work, 'secret-ledger.jsonl');
-    env.userDataDir = path.join(env.work, 'user-data');
-    env.extensionsDir = path.join(env.work, 'extensions');
 
     log('building the VSIX (npm run package)...');
     const packaged = await packageExtension(path.join(env.work, 'vsix'));
@@ -557,17 +550,9 @@ describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshoo
     assert.ok(env.artifactsDir, 'set-up made an artifacts folder');
     collectExtensionLogs();
     const secrets = issuedSecrets();
-    const leaks = [];
-    let scanned = 0;
-    for (const file of walkFiles(env.artifactsDir)) {
-      if (file.endsWith('.png')) continue;
-      const text = fs.readFileSync(file, 'utf8');
-      scanned++;
-      for (const secret of secrets) if (secret.value.length >= 8 && text.includes(secret.value)) leaks.push({ file: path.relative(env.artifactsDir, file), kind: secret.kind });
-    }
-    report.artifactsCheck = { secretsIssued: secrets.length, filesScanned: scanned, leaks };
+    report.artifactsCheck = scanArtifacts(env.artifactsDir, secrets);
     assert.ok(secrets.length > 0 || !env.ready, 'the IdP ledger recorded secrets');
-    assert.deepEqual(leaks, []);
+    assert.deepEqual(report.artifactsCheck.leaks, []);
   });
 });
 

@@ -7,18 +7,11 @@
 //   await idp.stop();
 //
 // The IdP runs in its own process group on Node 20 (this process's node) with tsx; it is killed on
-// stop(), on SIGINT/SIGTERM/SIGHUP and when this process exits.
+// stop(), on SIGINT/SIGTERM/SIGHUP and when this process exits (supportProcess.mjs).
 
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-import { killGroup, trackGroup, untrackGroup } from './processGroups.mjs';
 import { cleanEnv } from './provision.mjs';
+import { startSupportProcess } from './supportProcess.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '..', '..');
-const IDP_CLI = path.join(REPO_ROOT, 'test', 'support', 'idp-cli.ts');
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
@@ -39,7 +32,7 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  *   metadata: () => Promise<any>, stop: () => Promise<void>}>}
  */
 export async function startIdpProcess(options = {}) {
-  const args = ['--import', 'tsx', IDP_CLI, '--host', options.host ?? '127.0.0.2', '--port', String(options.port ?? 0)];
+  const args = ['--host', options.host ?? '127.0.0.2', '--port', String(options.port ?? 0)];
   const flag = (name, value) => {
     if (value !== undefined && value !== null) args.push(`--${name}`, String(value));
   };
@@ -52,64 +45,13 @@ export async function startIdpProcess(options = {}) {
   const env = cleanEnv(undefined);
   delete env.OAUTH_ANYWHERE_SECRET_LEDGER;
   if (options.secretLedger) env.OAUTH_ANYWHERE_SECRET_LEDGER = options.secretLedger;
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
+  const { announced, pid, stderr, exited, stop } = await startSupportProcess({
+    script: 'test/support/idp-cli.ts',
+    args,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+    what: 'the test IdP',
+    onStderr: options.onStderr,
   });
-  trackGroup(child.pid);
-
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-    if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
-    options.onStderr?.(chunk);
-  });
-
-  let exited;
-  const exitPromise = new Promise((resolve) => {
-    child.on('exit', (code, signal) => resolve((exited = { code, signal })));
-    child.on('error', (error) => resolve((exited = { code: null, signal: null, error })));
-  });
-
-  const announced = await new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`the test IdP did not start within 60 s:\n${stderr}`)), 60_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk;
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(buffer.slice(0, newline)));
-      } catch (error) {
-        reject(new Error(`the test IdP printed something else than its JSON line: ${buffer}`));
-      }
-    });
-    exitPromise.then((info) => {
-      clearTimeout(timer);
-      reject(new Error(`the test IdP exited before it listened (${JSON.stringify(info)}):\n${stderr}`));
-    });
-  }).catch(async (error) => {
-    killGroup(child.pid, 'SIGKILL');
-    untrackGroup(child.pid);
-    throw error;
-  });
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (!exited) {
-      killGroup(child.pid, 'SIGTERM');
-      await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 5000).unref())]);
-    }
-    killGroup(child.pid, 'SIGKILL');
-    untrackGroup(child.pid);
-  };
 
   const control = controlClient(announced.control);
   let metadataPromise;
@@ -121,7 +63,7 @@ export async function startIdpProcess(options = {}) {
     issuer: announced.issuer,
     clientId: announced.clientId,
     controlUrl: announced.control,
-    pid: child.pid,
+    pid,
     control,
     metadata,
     /** Calls the IdP's userinfo endpoint as a resource server would: is this access token accepted? */
@@ -137,8 +79,8 @@ export async function startIdpProcess(options = {}) {
       }
       return { status: response.status, body };
     },
-    stderr: () => stderr,
-    exited: exitPromise,
+    stderr,
+    exited,
     stop,
   };
 }

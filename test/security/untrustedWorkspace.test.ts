@@ -25,8 +25,11 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as Manifest;
 
-/** The settings that decide where a user signs in and with what. */
-const signInSettings = ['issuer', 'clientId', 'endpoints', 'flow', 'scopes', 'loopbackPort', 'label'].map((name) => `oauthAnywhere.${name}`);
+/**
+ * The settings that decide where a user signs in and with what, and where tokens go: which git
+ * servers get them, and whether terminal tools get any.
+ */
+const signInSettings = ['issuer', 'clientId', 'endpoints', 'flow', 'scopes', 'loopbackPort', 'label', 'gitHosts', 'gitUsername', 'terminal.enabled'].map((name) => `oauthAnywhere.${name}`);
 
 function properties(): Record<string, SettingSchema> {
   const configuration = manifest.contributes?.configuration;

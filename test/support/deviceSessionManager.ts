@@ -3,7 +3,7 @@ import type { LeaseTiming } from '../../src/auth/refreshLease.js';
 import { SessionManager } from '../../src/auth/sessionManager.js';
 import type { SecretStoragePort } from '../../src/auth/sessionStore.js';
 import { OAuthClient } from '../../src/oauth/client.js';
-import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
+import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import { silentLogger, type Clock, type Logger } from '../../src/oauth/types.js';
 import type { TestIdp } from './idp.js';
@@ -12,12 +12,13 @@ export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'
 
 /**
  * One window's provider logic whose sign-in is the device grant, approved at once by the "user" at
- * the test IdP: the thinnest stand-in for the VS Code prompts.
+ * the test IdP (unless `onPrompt` takes the code instead): the thinnest stand-in for the VS Code
+ * prompts. The sign-in ends when the request's signal is aborted.
  */
 export function deviceSessionManager(
   idp: TestIdp,
   secrets: SecretStoragePort,
-  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[]; coordination?: MachineCoordination; reconcileDelayMs?: number } = {},
+  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[]; coordination?: MachineCoordination; reconcileDelayMs?: number; onPrompt?: (prompt: DeviceCodePrompt) => void } = {},
 ): { manager: SessionManager; client: OAuthClient } {
   const scopes = options.scopes ?? defaultTestScopes;
   const logger = options.logger ?? silentLogger;
@@ -27,7 +28,13 @@ export function deviceSessionManager(
     client,
     configuredScopes: scopes,
     secrets,
-    signIn: (request) => signInWithDeviceGrant(client, { logger, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
+    signIn: (request) =>
+      signInWithDeviceGrant(client, {
+        logger,
+        scopes: request.scopes,
+        signal: request.signal,
+        onPrompt: options.onPrompt ?? ((prompt) => void idp.approveDevice(prompt.userCode)),
+      }),
     logger,
     redactor: new Redactor(),
     clock: options.clock,

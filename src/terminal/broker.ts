@@ -1,0 +1,212 @@
+import type { AuthSession, RejectionOutcome } from '../auth/sessionManager.js';
+import { isOAuthError } from '../oauth/errors.js';
+import type { Logger } from '../oauth/types.js';
+import { describeCaller } from './callerProcess.js';
+import type { ConsentKeeper } from './consent.js';
+import { gitUsername, matchesGitTarget, type GitHost } from './gitHosts.js';
+import type { ErrorCode, GitTarget, ProviderStatus, Reply, TerminalRequest, ToolKind } from './protocol.js';
+
+/** One authentication provider as terminal tools see it; the shell adapts the registered providers. */
+export interface TerminalProvider {
+  readonly id: string;
+  readonly label: string;
+  /** The scopes a tool gets when it names none: the provider's configured ones. */
+  readonly defaultScopes: readonly string[];
+  readonly gitHosts: readonly GitHost[];
+  /** The raw `gitUsername` setting (see gitUsername()). */
+  readonly gitUsername: unknown;
+  /** Why this provider cannot hand out tokens now (its settings), if it cannot. */
+  readonly problem?: string;
+  /** Sessions holding these scopes, with tokens valid now: the same refresh path and lock as getSession. */
+  getSessions(scopes: readonly string[]): Promise<readonly AuthSession[]>;
+  /** The interactive sign-in in the window; aborting `signal` ends it. */
+  createSession(scopes: readonly string[], signal: AbortSignal): Promise<AuthSession>;
+  reportRejected(sessionId: string): Promise<RejectionOutcome>;
+  /** Every session as stored, unrefreshed. */
+  listSessions(): Promise<readonly AuthSession[]>;
+  /** When the session's access token expires (epoch ms), if the identity provider said. */
+  expiresAt(sessionId: string): Promise<number | undefined>;
+}
+
+export interface RequestContext {
+  /** The command's process id (what it says of itself). */
+  pid: number;
+  /** Aborted when the command went away (Ctrl+C): a sign-in it started ends. */
+  signal: AbortSignal;
+  /** A line for the command to print on stderr while the request goes on. */
+  notify(message: string): void;
+}
+
+export type Access = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * Terminal tools are served unless `oauthAnywhere.terminal.enabled` is false, and never in an
+ * untrusted workspace: its tasks and scripts run in terminals of this window too.
+ */
+export function terminalAccess(enabledSetting: unknown, workspaceTrusted: boolean): Access {
+  if (enabledSetting === false) return { allowed: false, reason: 'Terminal access is turned off in this VS Code window (setting "oauthAnywhere.terminal.enabled").' };
+  if (!workspaceTrusted) {
+    return { allowed: false, reason: 'The workspace of this VS Code window is not trusted, so its terminals get no tokens. Trust the workspace ("Workspaces: Manage Workspace Trust") to allow it.' };
+  }
+  return { allowed: true };
+}
+
+export interface TerminalBrokerOptions {
+  providers(): readonly TerminalProvider[];
+  consent: ConsentKeeper;
+  /** Whether terminal tools are served now (the setting, workspace trust). */
+  access(): Access;
+  logger: Logger;
+  describeCaller?: (pid: number) => Promise<string | undefined>;
+}
+
+export const toolLabels: Record<ToolKind, string> = {
+  token: 'oauth-anywhere token',
+  git: 'git (credential helper)',
+  kubectl: 'kubectl (exec credential plugin)',
+};
+
+interface CredentialAsk {
+  kind: ToolKind;
+  verb: string;
+  scopes?: readonly string[];
+  signIn: boolean;
+  host?: string;
+}
+
+/**
+ * Answers the requests of terminal tools: which provider, consent, a token through the provider's
+ * own getSessions (so the same refresh path and lock as every getSession), a sign-in in the window
+ * when there is no session yet. Tokens appear only in the replies, never in a log line.
+ */
+export class TerminalBroker {
+  private readonly describe: (pid: number) => Promise<string | undefined>;
+
+  constructor(private readonly options: TerminalBrokerOptions) {
+    this.describe = options.describeCaller ?? describeCaller;
+  }
+
+  async handle(request: TerminalRequest, context: RequestContext): Promise<Reply> {
+    const access = this.options.access();
+    if (!access.allowed) return error('refused', access.reason);
+    try {
+      switch (request.verb) {
+        case 'status':
+          return { kind: 'status', providers: await this.status() };
+        case 'token':
+        case 'kubectl': {
+          const provider = this.providerNamed(request.provider);
+          if (typeof provider === 'string') return error('usage', provider);
+          return await this.credential(provider, { kind: request.verb, verb: request.verb, scopes: request.scopes, signIn: request.signIn }, context);
+        }
+        case 'git-get': {
+          const provider = this.gitProvider(request.target);
+          if (!provider) return { kind: 'nothing' };
+          const reply = await this.credential(provider, { kind: 'git', verb: 'git-credential get', signIn: request.signIn, host: request.target.host }, context);
+          if (reply.kind === 'credential') reply.credential.username = gitUsername(provider.gitUsername, reply.credential.account);
+          return reply;
+        }
+        case 'git-erase':
+          return await this.erase(request.target, request.token);
+      }
+    } catch (caught) {
+      if (isOAuthError(caught, 'cancelled')) return error('failed', 'The sign-in was cancelled.');
+      const message = caught instanceof Error ? caught.message : String(caught);
+      this.options.logger.warn(`Terminal request failed: ${message}`);
+      return error('failed', message);
+    }
+  }
+
+  private async credential(provider: TerminalProvider, ask: CredentialAsk, context: RequestContext): Promise<Reply> {
+    const { consent, logger } = this.options;
+    const tool = toolLabels[ask.kind];
+    if (provider.problem) return error('failed', `${provider.label} is not set up: ${provider.problem}`);
+    const remembered = consent.remembered(provider.id, ask.kind);
+    if (remembered === 'deny') {
+      return error('refused', `You denied ${tool} access to ${provider.label} in this VS Code window. Run "OAuth Anywhere: Reset Terminal Access" there to be asked again.`);
+    }
+    const scopes = ask.scopes?.length ? ask.scopes : provider.defaultScopes;
+    let [session] = await provider.getSessions(scopes);
+    if (!session && !ask.signIn) {
+      return error('not-signed-in', `Not signed in to ${provider.label} with the scopes "${scopes.join(' ')}". Sign in from VS Code's Accounts menu, or run the command without --no-sign-in.`);
+    }
+    if (!remembered) {
+      // Read from /proc only when a person is asked: remembered answers stay fast.
+      const caller = await this.describe(context.pid);
+      const allowed = await consent.decide({ provider, kind: ask.kind, verb: ask.verb, caller, account: session?.account.label, scopes, host: ask.host });
+      if (!allowed) {
+        logger.info(`Terminal: ${tool} was refused a token of ${provider.label}.`);
+        return error('refused', `Access to ${provider.label} was refused in the VS Code window.`);
+      }
+    }
+    if (context.signal.aborted) return error('failed', 'The command stopped before it got an answer.');
+    if (!session) {
+      logger.info(`Terminal: ${tool} asked for ${provider.label}, which has no session; signing in.`);
+      context.notify(`Not signed in to ${provider.label}: sign in in the VS Code window (its notification shows how). Ctrl+C cancels.`);
+      session = await provider.createSession(scopes, context.signal);
+    }
+    const expiresAt = await provider.expiresAt(session.id);
+    logger.info(`Terminal: gave ${tool} the token of ${session.account.label} at ${provider.label}.`);
+    return {
+      kind: 'credential',
+      credential: {
+        accessToken: session.accessToken,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        scopes: [...session.scopes],
+        account: session.account.label,
+        provider: { id: provider.id, label: provider.label },
+      },
+    };
+  }
+
+  /** git was refused with this token: the identity provider decides, as for reportRejectedToken. */
+  private async erase(target: GitTarget, token: string): Promise<Reply> {
+    const provider = this.gitProvider(target);
+    if (!provider || !token) return { kind: 'done' };
+    const session = (await provider.listSessions()).find((candidate) => candidate.accessToken === token);
+    if (!session) {
+      this.options.logger.debug(`Terminal: git reported a token for ${target.host} that no session holds any more; nothing to do.`);
+      return { kind: 'done' };
+    }
+    const outcome = await provider.reportRejected(session.id);
+    this.options.logger.info(`Terminal: ${target.host} refused the token of ${session.account.label} (${provider.label}); the session was ${outcome}.`);
+    return { kind: 'done' };
+  }
+
+  private async status(): Promise<ProviderStatus[]> {
+    return Promise.all(
+      this.options.providers().map(async (provider) => ({
+        id: provider.id,
+        label: provider.label,
+        ...(provider.problem ? { problem: provider.problem } : {}),
+        gitHosts: provider.gitHosts.map((host) => host.origin),
+        sessions: provider.problem
+          ? []
+          : await Promise.all(
+              (await provider.listSessions()).map(async (session) => {
+                const expiresAt = await provider.expiresAt(session.id);
+                return { account: session.account.label, scopes: [...session.scopes], ...(expiresAt !== undefined ? { expiresAt } : {}) };
+              }),
+            ),
+        alwaysAllowed: this.options.consent.alwaysAllowedKinds(provider.id),
+      })),
+    );
+  }
+
+  /** `--provider work` finds `oauth-anywhere.work`; no name: the first (main) provider. */
+  private providerNamed(name: string | undefined): TerminalProvider | string {
+    const providers = this.options.providers();
+    const found = name === undefined ? providers[0] : providers.find((provider) => provider.id === name || provider.id.endsWith(`.${name}`));
+    if (found) return found;
+    const known = providers.map((provider) => provider.id).join(', ') || 'none';
+    return name === undefined ? 'No identity provider is set up in this VS Code window.' : `No provider "${name}" in this VS Code window; known: ${known}.`;
+  }
+
+  private gitProvider(target: GitTarget): TerminalProvider | undefined {
+    return this.options.providers().find((provider) => provider.gitHosts.some((host) => matchesGitTarget(host, target)));
+  }
+}
+
+function error(code: ErrorCode, message: string): Reply {
+  return { kind: 'error', code, message };
+}
