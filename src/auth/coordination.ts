@@ -74,6 +74,12 @@ export class MachineCoordination {
     return (await this.start()) ? this.id : undefined;
   }
 
+  /** For the troubleshooting report: where the windows meet, whether this one could join, and how many others are there. */
+  async describe(): Promise<{ directory: string; ready: boolean; otherWindows: number }> {
+    const ready = await this.start();
+    return { directory: this.directory, ready, otherWindows: ready ? await this.peers.peerCount() : 0 };
+  }
+
   async lockSession(storeKey: string, sessionId: string, signal?: AbortSignal): Promise<SessionLock> {
     if (!(await this.start())) return { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
     const name = createHash('sha256').update(`${storeKey}\n${sessionId}`).digest('hex').slice(0, 32);

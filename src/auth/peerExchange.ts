@@ -67,6 +67,11 @@ export class PeerExchange implements EntryExchange {
     return answers.flatMap((answer) => (answer && Array.isArray(answer.entries) ? answer.entries : []));
   }
 
+  /** How many other windows of this machine have a socket here (not checked to be alive). */
+  async peerCount(): Promise<number> {
+    return (await this.peers()).length;
+  }
+
   dispose(): void {
     this.server?.close();
     this.server = undefined;

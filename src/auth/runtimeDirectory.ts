@@ -1,6 +1,6 @@
 import { lstat, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The per-user directory where the windows of one machine meet: refresh locks, and one socket per
@@ -45,7 +45,12 @@ export class RuntimeDirectoryError extends Error {
  * tightened; anything else is refused with the reason, never used.
  */
 export async function ensureRuntimeDirectory(directory: string = runtimeDirectoryPath()): Promise<string> {
-  await mkdir(directory, { recursive: true, mode: 0o700 });
+  // Only the last level is created where the parent exists: Node's recursive mkdir can loop forever
+  // on file systems that answer ENOENT to a mkdir under an existing directory (/proc).
+  const parentExists = await lstat(dirname(directory)).then(() => true, () => false);
+  await mkdir(directory, { recursive: !parentExists, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   if (process.platform === 'win32') return directory; // per-user profile folder; named pipes carry their own ACL
   const stats = await lstat(directory);
   if (stats.isSymbolicLink() || !stats.isDirectory()) {

@@ -21,6 +21,8 @@ export interface TroubleshootInputs {
   secrets: SecretStoragePort;
   /** The last sign-in errors, newest last (messages only: they never hold secrets). */
   recentErrors: readonly string[];
+  /** How this window coordinates refreshes with the other windows of its machine. */
+  windows?: { directory: string; ready: boolean; otherWindows: number };
   clock?: Clock;
   /** Per-request limit, so a dead IdP cannot hold the report up. */
   timeoutMs?: number;
@@ -41,12 +43,23 @@ export async function troubleshoot(inputs: TroubleshootInputs): Promise<Check[]>
     checks.push(await loopbackBindCheck(loopbackPort));
   }
   checks.push(await secretStorageCheck(inputs.secrets));
+  if (inputs.windows) checks.push(windowsCheck(inputs.windows));
   checks.push({
     title: 'Recent sign-in errors',
     status: inputs.recentErrors.length ? 'warn' : 'ok',
     lines: inputs.recentErrors.length ? inputs.recentErrors.map((message) => `- ${message}`) : ['none since VS Code started'],
   });
   return checks;
+}
+
+function windowsCheck(windows: NonNullable<TroubleshootInputs['windows']>): Check {
+  return windows.ready
+    ? { title: 'Other VS Code windows on this machine', status: 'ok', lines: [`Refreshes are coordinated through ${windows.directory}; ${windows.otherWindows} other window(s) there.`] }
+    : {
+        title: 'Other VS Code windows on this machine',
+        status: 'warn',
+        lines: [`${windows.directory} cannot be used (see the log), so windows coordinate through SecretStorage alone and may refresh a session twice. Set OAUTH_ANYWHERE_RUNTIME_DIR to a folder only you can write.`],
+      };
 }
 
 /** A report to read and to paste into a ticket: Markdown, with anything token-shaped removed. */

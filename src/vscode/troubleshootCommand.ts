@@ -27,6 +27,7 @@ async function troubleshootSignIn(services: ExtensionServices): Promise<void> {
         settings: readSettings(definition.read),
         secrets: services.secrets,
         recentErrors: services.recentErrors.list(),
+        windows: await services.coordination.describe(),
       });
       return core.renderReport([vscodeCheck(services, definition), ...checks], new Date());
     },

@@ -5,6 +5,9 @@ import { readSettings } from '../../src/config.js';
 import { renderReport, troubleshoot } from '../../src/diagnostics/troubleshoot.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
+import { scratchDirectory } from '../support/scratch.js';
+import { MachineCoordination } from '../../src/auth/coordination.js';
+import { silentLogger } from '../../src/oauth/types.js';
 
 const remote = { remoteName: 'ssh-remote', uiKind: 'desktop', extensionKind: 'workspace' } as const;
 const settingsFor = (values: Record<string, unknown>) => readSettings((key) => values[key]);
@@ -29,6 +32,25 @@ describe('troubleshooting report against oidc-provider', () => {
     const report = renderReport(checks, new Date());
     assert.match(report, /^# OAuth Anywhere: sign-in troubleshooting report/);
     assert.match(report, new RegExp(idp.clientId));
+  });
+
+  it('says how this window meets the other windows of its machine: the runtime directory and the windows there', async () => {
+    const directory = scratchDirectory();
+    const [one, two] = [new MachineCoordination(silentLogger, { directory }), new MachineCoordination(silentLogger, { directory })];
+    try {
+      await two.start();
+      const settings = settingsFor({ issuer: 'http://idp.example.com', clientId: '' });
+      const [ready] = (await troubleshoot({ environment: remote, settings, secrets: createSharedSecrets().window(), recentErrors: [], windows: await one.describe() })).filter((check) => /Other VS Code windows/.test(check.title));
+      assert.equal(ready?.status, 'ok');
+      assert.match(ready!.lines.join('\n'), /1 other window\(s\)/);
+      const blocked = new MachineCoordination(silentLogger, { directory: '/proc/not-a-place-for-sockets' });
+      const [warned] = (await troubleshoot({ environment: remote, settings, secrets: createSharedSecrets().window(), recentErrors: [], windows: await blocked.describe() })).filter((check) => /Other VS Code windows/.test(check.title));
+      assert.equal(warned?.status, 'warn');
+      assert.match(warned!.lines.join('\n'), /OAUTH_ANYWHERE_RUNTIME_DIR/);
+    } finally {
+      one.dispose();
+      two.dispose();
+    }
   });
 
   it('names every bad setting and skips the IdP checks', async () => {
