@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { MachineCoordination } from '../src/auth/coordination.js';
+import { scratchDirectory } from '../test/support/scratch.js';
 import type { SessionManager } from '../src/auth/sessionManager.js';
-import type { Clock } from '../src/oauth/types.js';
+import { silentLogger, type Clock } from '../src/oauth/types.js';
 import { deviceSessionManager } from '../test/support/deviceSessionManager.js';
 import { startTestIdp, type TestIdp } from '../test/support/idp.js';
 import { createSharedSecrets, type MemorySecretStorage } from '../test/support/memorySecretStorage.js';
@@ -19,8 +21,10 @@ export async function benchSessions(): Promise<Figure[]> {
   }
 }
 
-function openWindow(idp: TestIdp, secrets: MemorySecretStorage, clock?: Clock): SessionManager {
-  const { manager } = deviceSessionManager(idp, secrets, { clock });
+/** One window; windows given the same runtime directory are windows of one machine. */
+function openWindow(idp: TestIdp, secrets: MemorySecretStorage, clock?: Clock, runtimeDirectory?: string): SessionManager {
+  const coordination = runtimeDirectory ? new MachineCoordination(silentLogger, { directory: runtimeDirectory }) : undefined;
+  const { manager } = deviceSessionManager(idp, secrets, { clock, coordination });
   manager.watch();
   return manager;
 }
@@ -42,7 +46,7 @@ async function hotPath(idp: TestIdp): Promise<Figure[]> {
   );
   return [
     { name: 'hot path: 1,000 concurrent getSessions, IdP requests', value: idp.requests.length, unit: 'requests', goal: '0', met: idp.requests.length === 0 },
-    { name: 'hot path: SecretStorage reads', value: secrets.reads, unit: 'reads', goal: '<= 1', met: secrets.reads <= 1 },
+    { name: 'hot path: SecretStorage reads', value: secrets.reads, unit: 'reads', goal: '<= 2', met: secrets.reads <= 2, note: 'the key list, then the one entry; none after that' },
     { name: 'hot path: p50 latency', value: percentile(latencies, 50), unit: 'ms', note: 'all 1,000 issued at once: includes queueing behind the first read' },
     { name: 'hot path: p99 latency', value: percentile(latencies, 99), unit: 'ms' },
   ];
@@ -52,8 +56,9 @@ async function refreshStorm(idp: TestIdp): Promise<Figure[]> {
   let offset = 0;
   const clock: Clock = { now: () => Date.now() + offset, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   const shared = createSharedSecrets();
-  const first = openWindow(idp, shared.window(), clock);
-  const second = openWindow(idp, shared.window(), clock);
+  const machine = scratchDirectory();
+  const first = openWindow(idp, shared.window(), clock, machine);
+  const second = openWindow(idp, shared.window(), clock, machine);
   await first.createSession([]);
   await second.getSessions(undefined);
   offset += 2 * 3_600_000;
@@ -69,7 +74,7 @@ async function refreshStorm(idp: TestIdp): Promise<Figure[]> {
   return [
     { name: 'expired token, 100 callers x 2 windows: refresh requests at the IdP', value: refreshes, unit: 'requests', goal: '1', met: refreshes === 1 },
     { name: 'expired token storm: callers served a session', value: served, unit: 'of 200' },
-    { name: 'expired token storm: time until all 200 served', value: elapsed, unit: 'ms', note: 'includes the cross-window lease settle (150 ms)' },
+    { name: 'expired token storm: time until all 200 served', value: elapsed, unit: 'ms', note: 'two windows of one machine: file lock and hand-over, no SecretStorage lease' },
   ];
 }
 
@@ -82,9 +87,9 @@ async function memory(idp: TestIdp): Promise<Figure[]> {
   for (let index = 0; index < 100; index++) await manager.createSession([`scope-${index}`]);
   gc?.();
   const after = process.memoryUsage().heapUsed;
-  const stored = shared.backing.values().next().value?.length ?? 0;
+  const stored = [...shared.backing.values()].reduce((total, value) => total + value.length, 0);
   return [
     { name: 'heap growth after 100 stored sessions (Node, session layer)', value: (after - before) / 1024, unit: 'KiB', note: gc ? 'after forced GC' : 'no --expose-gc: includes garbage' },
-    { name: 'stored document for 100 sessions', value: stored / 1024, unit: 'KiB' },
+    { name: 'stored entries for 100 sessions, all together', value: stored / 1024, unit: 'KiB', note: 'one SecretStorage entry per session' },
   ];
 }
