@@ -95,3 +95,36 @@ describe('refresh results are kept before anything else can fail', () => {
     assert.ok(logs.some((line) => line.startsWith('warn') && /Could not save the session/.test(line)));
   });
 });
+
+describe('a refreshed ID token that names another subject', () => {
+  let idp: TestIdp;
+  before(async () => {
+    idp = await startTestIdp({ deviceInterval: 0.02 });
+  });
+  after(() => idp.close());
+
+  // oidc-provider cannot be made to change a grant's subject, so the real refresh answer's subject is
+  // swapped on its way out of the client: what is checked is the session layer's reaction.
+  it('signs the session out and revokes the tokens it was just given (OpenID Connect Core 12.2)', async () => {
+    const shared = createSharedSecrets();
+    const clock = movableClock();
+    const logs: string[] = [];
+    const { manager, client } = deviceSessionManager(idp, shared.window(), { clock, logger: captureLogger(logs) });
+    const refresh = client.refresh.bind(client);
+    let issuedRefreshToken: string | undefined;
+    client.refresh = async (tokens, signal) => {
+      const result = await refresh(tokens, signal);
+      issuedRefreshToken = result.tokens.refreshToken;
+      return { ...result, subject: 'someone-else' };
+    };
+    const removed: string[] = [];
+    manager.onDidChangeSessions((changes) => removed.push(...changes.removed.map((session) => session.id)));
+    const session = await manager.createSession([]);
+    clock.advance(2 * hour);
+    assert.deepEqual(await manager.getSessions(['openid']), []);
+    assert.deepEqual(removed, [session.id]);
+    assert.deepEqual(storedSessions(shared.backing, identityOf(idp.issuer, idp.clientId)), []);
+    assert.equal((await idp.introspect(issuedRefreshToken!)).active, false, 'the tokens of the other account are revoked');
+    assert.ok(logs.some((line) => line.startsWith('error') && /tokens of another account/.test(line)));
+  });
+});
