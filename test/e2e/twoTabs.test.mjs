@@ -125,8 +125,8 @@ function step(id, title, { needs = [], todo }, body) {
       return;
     }
     const started = Date.now();
-    const shot = async (tab, name) => {
-      const file = await screenshot(tab.page, `${id}-${tab.name}-${name}`);
+    const shot = async (where, name) => {
+      const file = await screenshot(where.page, `${id}-${where.name}-${name}`);
       entry.screenshots.push(path.relative(REPO_ROOT, file));
     };
     try {
@@ -137,9 +137,9 @@ function step(id, title, { needs = [], todo }, body) {
       entry.status = 'fail';
       entry.error = String(error?.stack ?? error).split('\n').slice(0, 8).join('\n');
       results.set(id, 'fail');
-      for (const tab of tabs.values()) {
-        await shot(tab, 'failure').catch(() => {});
-        entry[`toastsAtFailure-${tab.name}`] = await visibleToasts(tab.page).catch(() => []);
+      for (const open of tabs.values()) {
+        await shot(open, 'failure').catch(() => {});
+        entry[`toastsAtFailure-${open.name}`] = await visibleToasts(open.page).catch(() => []);
       }
       throw error;
     } finally {
@@ -162,21 +162,21 @@ async function openTab(name) {
   await waitForWorkbenchReady(page, { timeoutMs: UI_TIMEOUT });
   await waitForActivations(env.userDataDir, activated + 1);
   const pid = await env.control.follow(page);
-  const tab = { name, page, pid, readyMs: Date.now() - started };
-  tabs.set(name, tab);
-  report.tabs[name] = { pid, openedAt: new Date(started).toISOString(), readyMs: tab.readyMs };
-  log(`tab ${name}: extension host ${pid}, ready in ${tab.readyMs} ms`);
-  return tab;
+  const opened = { name, page, pid, readyMs: Date.now() - started };
+  tabs.set(name, opened);
+  report.tabs[name] = { pid, openedAt: new Date(started).toISOString(), readyMs: opened.readyMs };
+  log(`tab ${name}: extension host ${pid}, ready in ${opened.readyMs} ms`);
+  return opened;
 }
 
 async function closeTab(name) {
-  const tab = tabs.get(name);
+  const closing = tabs.get(name);
   tabs.delete(name);
-  await tab?.page.close().catch(() => {});
+  await closing?.page.close().catch(() => {});
   if (report.tabs[name]) report.tabs[name].closedAt = new Date().toISOString();
 }
 
-const tab = (name) => {
+const tabNamed = (name) => {
   const found = tabs.get(name);
   assert.ok(found, `tab ${name} is open`);
   return found;
@@ -418,8 +418,8 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   }, { timeout: 120_000 });
 
   step('T1', 'SecretStorage in code-server: a tab never sees another tab\'s write; a new tab loads the last writer\'s whole copy', {}, async ({ shot }) => {
-    const tab1 = tab('tab1');
-    const tab2 = tab('tab2');
+    const tab1 = tabNamed('tab1');
+    const tab2 = tabNamed('tab2');
     const stamp = Date.now();
     const keyOfTab1 = `probe.${stamp}.tab1`;
     const keyOfTab2 = `probe.${stamp}.tab2`;
@@ -478,8 +478,8 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   });
 
   step('T2', 'two sessions of one account (asked with profile and with email), both tabs get both', {}, async ({ shot }) => {
-    const tab1 = tab('tab1');
-    const tab2 = tab('tab2');
+    const tab1 = tabNamed('tab1');
+    const tab2 = tabNamed('tab2');
     const before = await idpRequests();
     const signIn = (report.signIn = { providerScopes: PROVIDER_SCOPES, promptsAnswered: {} });
     const sessions = {};
@@ -520,7 +520,7 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   });
 
   step('T3', `${ROUNDS} rounds: tokens expire, both tabs ask for both sessions at once: one refresh per session, no replay`, { needs: ['T2'] }, async () => {
-    const both = [tab('tab1'), tab('tab2')];
+    const both = [tabNamed('tab1'), tabNamed('tab2')];
     let current = await Promise.all(Object.values(SESSIONS).map(async (scopes) => (await getSession([both[0]], scopes))[0].token));
     let since = (await idpRequests()).length;
     for (let round = 1; round <= ROUNDS; round++) {
@@ -571,8 +571,8 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   });
 
   step('T4', 'hand-over: tab 1 alone refreshes, tab 2 serves the rotated token without refreshing', { needs: ['T2'] }, async () => {
-    const tab1 = tab('tab1');
-    const tab2 = tab('tab2');
+    const tab1 = tabNamed('tab1');
+    const tab2 = tabNamed('tab2');
     if (!env.currentTokens) env.currentTokens = { profile: (await getSession([tab1], SESSIONS.profile))[0].token };
     await run([tab2], WATCH_SESSIONS, { scopeSets: [SESSIONS.profile] });
     await waitUntilExpired([env.currentTokens.profile]);
@@ -603,8 +603,8 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   });
 
   step('T5', 'sign out the email session in tab 1: tab 2 drops it within a second; a few seconds later neither tab has it', { needs: ['T2'] }, async ({ shot }) => {
-    const tab1 = tab('tab1');
-    const tab2 = tab('tab2');
+    const tab1 = tabNamed('tab1');
+    const tab2 = tabNamed('tab2');
     const figures = (report.signOut = { how: '"OAuth Anywhere: Sign Out" in tab 1, the email session picked from its list' });
     await run([tab1, tab2], WATCH_SESSIONS, { scopeSets: [SESSIONS.email] });
     const since = (await idpRequests()).length;
@@ -623,9 +623,10 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
     await toast(tab1.page, /Signed out/).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await shot(tab1, 'signed-out');
     log(`sign-out: ${JSON.stringify(figures)}`);
+    // From the click that signs out in tab 1, so tab 1's own sign-out work counts against the bound too.
     assert.ok(
-      figures.tab2DroppedAfterTab1Ms < SIGN_OUT_REACHES_OTHER_TAB_MS,
-      `tab 2 dropped the session ${figures.tab2DroppedAfterTab1Ms} ms after tab 1 did (bound ${SIGN_OUT_REACHES_OTHER_TAB_MS} ms)`,
+      figures.clickToTab2DroppedMs < SIGN_OUT_REACHES_OTHER_TAB_MS,
+      `tab 2 dropped the session ${figures.clickToTab2DroppedMs} ms after the sign-out was clicked in tab 1 (${figures.tab2DroppedAfterTab1Ms} ms after tab 1 dropped it; bound ${SIGN_OUT_REACHES_OTHER_TAB_MS} ms)`,
     );
     const revocations = (await idpRequests()).slice(since).filter((r) => r.endpoint === 'revocation');
     figures.revocations = revocations.map((r) => r.status);
@@ -648,7 +649,7 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
     todo: 'VS Code drops an account from its Accounts menu when any of its sessions is removed, and the provider reports the removal alone',
   }, async ({ shot }) => {
     const menus = {};
-    for (const t of [tab('tab1'), tab('tab2')]) {
+    for (const t of [tabNamed('tab1'), tabNamed('tab2')]) {
       // The sign-out settled seconds ago (T5): the menu is read as it is, not waited for.
       menus[t.name] = await accountsMenu(t, () => true, 'any entries');
       await shot(t, 'accounts-menu-after-sign-out');
@@ -659,8 +660,8 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
   });
 
   step('T7', 'the signed-out session never comes back: not after tab 2 writes its own copy of storage, not in a third tab opened then', { needs: ['T5'] }, async ({ shot }) => {
-    const tab1 = tab('tab1');
-    const tab2 = tab('tab2');
+    const tab1 = tabNamed('tab1');
+    const tab2 = tabNamed('tab2');
     const figures = report.signOut;
     // Tab 2 writes its whole copy of storage: a secret of the consumer's, then a refresh of its own.
     await run([tab2], STORE_PROBE, { key: `probe.${Date.now()}.after-sign-out`, value: 'stored in tab 2 after the sign-out' });
