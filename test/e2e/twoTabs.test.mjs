@@ -640,7 +640,7 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
     const profileLater = await getSession([tab1, tab2], SESSIONS.profile);
     figures.profileAfterAFewSeconds = Object.fromEntries(profileLater.map((a) => [a.tab, a.session?.id ?? null]));
     for (const a of profileLater) assert.equal(a.session?.id, report.signIn.sessions.profile.id, `${a.tab} still has the profile session`);
-    env.currentTokens.profile = profileLater[1].token;
+    env.currentTokens = { ...env.currentTokens, profile: profileLater[1].token };
     env.signedOutAt = inTab2.at;
   });
 
