@@ -20,9 +20,9 @@
 //   T5 sign-out of one session in tab 1 with "OAuth Anywhere: Sign Out" (the Accounts menu's Sign Out
 //      signs out the whole account, both sessions): tab 2 drops it within a second (the consumers'
 //      onDidChangeSessions in both tabs, measured); a few seconds later neither tab has it.
-//   T6 (todo) both tabs' Accounts menus still show the account, whose other session remains: VS Code
-//      takes the account of every removed session out of the menu and puts back only the accounts of
-//      changed or added sessions, and the provider reports the removal alone.
+//   T6 both tabs' Accounts menus still show the account, whose other session remains: VS Code takes
+//      the account of every removed session out of the menu and puts back only the accounts of changed
+//      or added sessions, so the provider reports the account's remaining sessions as changed.
 //   T7 it never comes back: not after tab 2 wrote its whole copy of storage (a secret, then a refresh
 //      of its own, which tab 1 hears of), not in a third tab opened then, which sees only the
 //      remaining session, with tab 2's newest token.
@@ -646,7 +646,6 @@ describe('two code-server tabs sharing two sessions of one provider', () => {
 
   step('T6', 'both tabs\' Accounts menus still show the account, whose profile session remains', {
     needs: ['T5'],
-    todo: 'VS Code drops an account from its Accounts menu when any of its sessions is removed, and the provider reports the removal alone',
   }, async ({ shot }) => {
     const menus = {};
     for (const t of [tabNamed('tab1'), tabNamed('tab2')]) {
