@@ -63,7 +63,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new OAuthError('misconfigured', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}). Set oauthAnywhere.loopbackPort to 0 or to a free port.`));
+      reject(new OAuthError('port_unavailable', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}).`));
     });
     server.listen(options.port ?? 0, bindAddress, () => resolve());
   });

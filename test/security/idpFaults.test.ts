@@ -16,6 +16,7 @@ import { OAuthError, type OAuthErrorKind } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type IdpEndpoint, type TestIdp } from '../support/idp.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
@@ -86,9 +87,11 @@ const table: Record<Operation, Row> = {
     mentions: /device sign-in|\/token\b/,
     faults: common,
     // RFC 8628 3.5: connection trouble while polling slows the polling down instead of ending a
-    // sign-in the user may be approving right now; the next poll gets the tokens.
+    // sign-in the user may be approving right now; the next poll gets the tokens. So do 502, 503
+    // (and 429, 504): an overloaded identity provider or gateway, not a refusal.
     overrides: {
       '503 + Retry-After': { succeeds: 'a 503 while polling backs off and polls again' },
+      'HTML error page': { succeeds: 'a 502 while polling backs off and polls again' },
       'no answer': { succeeds: 'a timeout while polling backs off and polls again' },
       'connection reset': { succeeds: 'a reset while polling backs off and polls again' },
     },
@@ -136,6 +139,7 @@ function harness(idp: TestIdp, flow: 'device' | 'loopback') {
     // meets the answer that carries the tokens, not an authorization_pending.
     const { gated, gateOn } = gatedClock(clock);
     return signInWithDeviceGrant(client, {
+      ...fastPolling,
       logger,
       scopes: request.scopes,
       clock: gated,
