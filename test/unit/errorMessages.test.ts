@@ -8,9 +8,7 @@ import { toOAuthError } from '../../src/oauth/errorMapping.js';
 import { OAuthError, reasonKinds, reasonOf, type FailureReason } from '../../src/oauth/errors.js';
 import { explainedReasons, reasonTexts, signInFailureMessage, type Translate } from '../../src/vscode/errorMessages.js';
 import { adviceOpeners, repeatedSentences, sentences } from '../support/messages.js';
-
-/** vscode.l10n.t's formatting without VS Code: {0}, {1}, ... replaced by the arguments. */
-const t: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (_, index: string) => String(args[Number(index)]));
+import { format as t } from '../support/renderedText.js';
 
 /** The reasons as errors.ts declares them, read from its source: a reason added there must get a text here. */
 function declaredReasons(): FailureReason[] {
