@@ -4,10 +4,9 @@ import { redactSecretShapes } from './redact.js';
  * Text from outside (an identity provider's error description, user code, URLs and claims) on its
  * way into a message a person reads. VS Code renders `[label](command:…)` in notifications as a link
  * that runs the command, and extensions that receive our errors may show them in their own
- * notifications, so such text never carries link syntax: square brackets become their fullwidth
- * look-alikes, which no link syntax knows. Control and direction-changing characters are dropped
- * (they hide or reorder what is shown), whitespace becomes single spaces, anything token-shaped is
- * redacted, and the length is bounded.
+ * notifications, so such text never carries link syntax (`withoutLinkSyntax`). Control and
+ * direction-changing characters are dropped (they hide or reorder what is shown), whitespace becomes
+ * single spaces, anything token-shaped is redacted, and the length is bounded.
  */
 export function untrustedText(text: string, maxLength = 200): string {
   return withoutLinkSyntax(plainLine(text, maxLength));
@@ -15,11 +14,11 @@ export function untrustedText(text: string, maxLength = 200): string {
 
 /**
  * A message of mixed origin (the core's own words around quoted identity provider text) for a
- * notification that has no links of its own: like `untrustedText`, but only what could form a link,
- * `[label](`, loses its brackets, so "[::1]" stays as written.
+ * notification that has no links of its own: like `untrustedText`, with every `](` kept apart, so
+ * nothing in it is a link and "[::1]" stays as written.
  */
 export function notificationText(text: string, maxLength: number): string {
-  return plainLine(text, maxLength).replace(/\[([^\]]*)\]\(/g, '\uff3b$1\uff3d(');
+  return plainLine(text, maxLength).replace(/\]\(/g, `]${linkBreak}(`);
 }
 
 function plainLine(text: string, maxLength: number): string {
@@ -37,7 +36,17 @@ export function stripInvisible(text: string): string {
   return text.replace(invisible, '');
 }
 
-/** Square brackets as their fullwidth forms: shown alike, never the start or end of a link label. */
+/**
+ * What keeps a `]` from its `(`: a zero-width space, invisible, which no link syntax allows there
+ * (VS Code's notifications, Markdown). The one invisible character these texts carry, added last.
+ */
+export const linkBreak = '\u200b';
+
+/**
+ * Text that can be no part of a link, and looks as it was: every `]` is followed by `linkBreak`, so it
+ * can never close a link label before a `(`. An opening bracket with no closing one after it could
+ * still open a label that a link following the text closes; it becomes its fullwidth look-alike.
+ */
 export function withoutLinkSyntax(text: string): string {
-  return text.replace(/\[/g, '\uff3b').replace(/\]/g, '\uff3d');
+  return text.replace(/\[(?![^\]]*\])/g, '\uff3b').replace(/\]/g, `]${linkBreak}`);
 }

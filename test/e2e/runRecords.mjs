@@ -85,3 +85,20 @@ export function passLedgersOn(secretLedger, userDataDir) {
     if (lines.length) fs.appendFileSync(suiteLogs, `${lines.join('\n')}\n`);
   }
 }
+
+/**
+ * Every secret the IdP issued that an artifacts file holds (`keep(file)` false skips a file, e.g. the
+ * `*.token` files that hold a token on purpose; screenshots are never read). Secrets under 8
+ * characters are too short to search for. Returns the leaks and how many files were read.
+ */
+export function artifactLeaks(artifactsDir, secrets, keep = () => true) {
+  const leaks = [];
+  let filesScanned = 0;
+  for (const file of walkFiles(artifactsDir)) {
+    if (file.endsWith('.png') || !keep(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    filesScanned++;
+    for (const secret of secrets) if (secret.value.length >= 8 && text.includes(secret.value)) leaks.push({ file: path.relative(artifactsDir, file), kind: secret.kind });
+  }
+  return { leaks, filesScanned };
+}

@@ -15,8 +15,11 @@ export function notificationLinks(text: string): string[] {
   return [...text.matchAll(notificationLink)].map((match) => match[2]!);
 }
 
-/** Control characters, bidirectional overrides and zero-width characters: never shown. */
-export const invisibleCharacters = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+/**
+ * Control characters, bidirectional overrides and zero-width characters: never shown, but for the
+ * zero-width space the extension itself puts after a `]` (src/oauth/untrustedText.ts).
+ */
+export const invisibleCharacters = /[\u0000-\u001f\u007f-\u009f\u200c-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|(?<!\])\u200b/;
 
 /**
  * A notification text with foreign text in it: links only to this extension's own commands, no

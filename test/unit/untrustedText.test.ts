@@ -5,25 +5,26 @@ import { notificationText, untrustedText } from '../../src/oauth/untrustedText.j
 import { notificationLinks } from '../support/renderedText.js';
 
 describe('untrustedText: text from outside, as plain text', () => {
-  test('no link syntax: square brackets become their fullwidth look-alikes', () => {
+  test('no link syntax, and it looks as it was: an invisible zero-width space keeps each ] from a (', () => {
     const shown = untrustedText('[Fix](command:workbench.action.openSettings) and [x]');
-    assert.equal(shown, '［Fix］(command:workbench.action.openSettings) and ［x］');
+    assert.equal(shown, '[Fix]\u200b(command:workbench.action.openSettings) and [x]\u200b');
     assert.deepEqual(notificationLinks(`${shown} [ours](command:oauthAnywhere.showLog)`), ['command:oauthAnywhere.showLog']);
   });
 
-  test('an unmatched bracket cannot pair with a link that follows it', () => {
+  test('an unmatched bracket cannot pair with a link that follows it: it becomes its fullwidth look-alike', () => {
     const shown = `${untrustedText('Click [here')} — [Copy code](command:oauthAnywhere.copyCodeAndOpenBrowser)`;
     assert.deepEqual(notificationLinks(shown), ['command:oauthAnywhere.copyCodeAndOpenBrowser']);
-    assert.ok(shown.startsWith('Click ［here — [Copy code]'), 'the link keeps its own label');
+    assert.ok(shown.startsWith('Click ［here — [Copy code]('), 'the link keeps its own label');
   });
 
   test('control, zero-width and direction characters are dropped; whitespace is one space', () => {
     assert.equal(untrustedText('a\u0000b\u0007c\u001b[31md\u007fe\u009bf\u200bg\u202eh\u2066i\ufeffj'), 'abc［31mdefghij');
+    assert.equal(untrustedText(untrustedText('[a](b)')), untrustedText('[a](b)'), 'twice is once');
     assert.equal(untrustedText('  one\n\ttwo\r\n three  '), 'one two three');
   });
 
   test('token-shaped text is redacted, and the length bounded', () => {
-    assert.equal(untrustedText('refresh_token=rt-123456789 bad'), 'refresh_token=[redacted] bad'.replace(/\[/g, '［').replace(/\]/g, '］'));
+    assert.equal(untrustedText('refresh_token=rt-123456789 bad'), 'refresh_token=[redacted]\u200b bad');
     assert.equal(untrustedText('x'.repeat(300), 10), `${'x'.repeat(10)}…`);
   });
 
