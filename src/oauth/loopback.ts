@@ -219,7 +219,8 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
     clearTimeout(checkTimer);
     clearTimeout(noReturnTimer);
     options.signal?.removeEventListener('abort', onAbort);
-    await server.close();
+    // It stops listening at once; the browser's page finishes on its own, without holding up the session.
+    void server.close();
   }
 }
 
