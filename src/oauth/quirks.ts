@@ -141,36 +141,43 @@ export function applyResponseQuirks(quirks: Quirks, fetch: Fetch, noted: (deviat
     const decoded = decodeAnswer(text, response.headers.get('content-type'), quirks);
     if (!decoded) return rebuilt(text);
     const { object, form } = decoded;
+    // An answer no quirk touched goes on exactly as it was sent.
+    let changed = form;
+    const accepted = (deviation: string) => {
+      changed = true;
+      noted(deviation);
+    };
     if (form) noted(`a form-encoded answer from ${where}`);
 
     if (typeof object.error === 'string') {
       const alias = quirks.errorCodeAliases?.[object.error];
       if (alias) {
-        noted(`the error code "${object.error}" from ${where}, read as "${alias}"`);
+        accepted(`the error code "${object.error}" from ${where}, read as "${alias}"`);
         object.error = alias;
       }
       if (quirks.errorsWithStatus200 && status === 200 && object.access_token === undefined) {
-        noted(`an error answer ("${object.error}") with HTTP 200 from ${where}, read as HTTP 400`);
+        accepted(`an error answer ("${object.error}") with HTTP 200 from ${where}, read as HTTP 400`);
         status = 400;
       }
     }
     if (quirks.commaSeparatedScope && typeof object.scope === 'string' && object.scope.includes(',')) {
-      noted(`a comma-separated scope from ${where}`);
+      accepted(`a comma-separated scope from ${where}`);
       object.scope = object.scope.split(/[,\s]+/).filter(Boolean).join(' ');
     }
     if (quirks.verificationUrlAlias && object.verification_uri === undefined && typeof object.verification_url === 'string') {
-      noted(`verification_url instead of verification_uri from ${where}`);
+      accepted(`verification_url instead of verification_uri from ${where}`);
       object.verification_uri = object.verification_url;
     }
     if (quirks.numbersAsStrings && !form) {
       for (const field of numericFields) {
         const value = object[field];
         if (typeof value === 'string' && numeric.test(value)) {
-          noted(`${field} as the string "${value}" from ${where}`);
+          accepted(`${field} as the string "${value}" from ${where}`);
           object[field] = Number(value);
         }
       }
     }
+    if (!changed) return rebuilt(text);
     return rebuilt(JSON.stringify(object), 'application/json; charset=utf-8');
   };
 }
