@@ -2,6 +2,7 @@
 // in code-server + Chromium against the test IdP. VS Code renders `[label](command:…)` in a
 // notification as a link that runs the command; the rendered notifications may hold no link but
 // the extension's own (read from the anchors in the DOM), and the code is still shown, as text.
+// Then two device sign-ins at once (two providers): each notification's "Copy code" copies its own.
 //
 //   node --test --test-reporter=spec test/e2e/hostileIdp.test.mjs
 //
@@ -11,11 +12,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { SELECTORS, screenshot } from './browser.mjs';
+import { SELECTORS, runCommand, screenshot } from './browser.mjs';
 import { DEFAULT_SETTINGS } from './codeServer.mjs';
 import { REPO_ROOT } from './provision.mjs';
 import { artifactLeaks, lastExtensionLogLine, readSecretLedger } from './runRecords.mjs';
-import { SIGN_IN_ENTRY, chooseFromAccountsMenu, toast, toastMessage, visibleToasts } from './workbench.mjs';
+import { SIGN_IN_ENTRY, chooseFromAccountsMenu, clickDialogButton, dialog, parseDeviceNotification, toast, toastMessage, visibleToasts } from './workbench.mjs';
 import { startWorkbench, stopWorkbench } from './workbenchSession.mjs';
 
 const UI_TIMEOUT = 60_000;
@@ -43,7 +44,12 @@ describe('an identity provider whose texts carry command links (code-server + Ch
     await startWorkbench(env, {
       label: 'hostile-idp',
       idp: { deviceInterval: 1 },
-      settings: (idp) => ({ ...DEFAULT_SETTINGS, 'oauthAnywhere.issuer': idp.issuer, 'oauthAnywhere.clientId': idp.clientId }),
+      settings: (idp) => ({
+        ...DEFAULT_SETTINGS,
+        'oauthAnywhere.issuer': idp.issuer,
+        'oauthAnywhere.clientId': idp.clientId,
+        'oauthAnywhere.providers': [{ id: 'second', label: 'Second IdP', issuer: idp.issuer, clientId: idp.clientId }],
+      }),
       report,
       log,
     });
@@ -88,6 +94,40 @@ describe('an identity provider whose texts carry command links (code-server + Ch
     } catch (error) {
       report.checks.toastsAtFailure = await visibleToasts(env.page).catch(() => []);
       await shot('failure').catch(() => {});
+      throw error;
+    }
+  });
+
+  it('two device sign-ins at once (two providers): each notification\'s "Copy code" copies its own code', { timeout: 4 * 60_000 }, async () => {
+    assert.ok(env.ready, 'set-up');
+    const { page } = env;
+    await runCommand(page, 'Notifications: Clear All Notifications', { timeoutMs: 20_000 }).catch(() => {});
+    try {
+      await chooseFromAccountsMenu(page, SIGN_IN_ENTRY);
+      await toast(page, /Enter code/).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await chooseFromAccountsMenu(page, /^Sign in with Second IdP/);
+      const prompts = page.locator(SELECTORS.notificationToast).filter({ has: page.locator('.notification-list-item-message', { hasText: /Enter code/ }) });
+      for (let turn = 0; turn < 120 && (await prompts.count()) < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await prompts.count(), 2, 'two code notifications at once');
+      const codes = [];
+      for (const index of [0, 1]) codes.push(parseDeviceNotification(await toastMessage(prompts.nth(index))).userCode);
+      report.checks.twoCodes = codes.length;
+      assert.notEqual(codes[0], codes[1]);
+      await shot('two-device-codes');
+
+      for (const index of [0, 1]) {
+        await prompts.nth(index).locator('a[href^="command:oauthAnywhere.copyCodeAndOpenBrowser"]').click();
+        // code-server asks before it opens the verification page; the clipboard is already written.
+        await dialog(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+        await clickDialogButton(page, /^Cancel$/);
+        const clipboard = await page.evaluate(() => navigator.clipboard.readText());
+        assert.equal(clipboard, codes[index], `notification ${index + 1}'s link copied its own code`);
+      }
+      for (const index of [1, 0]) await prompts.nth(index).locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await toast(page, /Enter code/).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    } catch (error) {
+      report.checks.toastsAtFailure = await visibleToasts(env.page).catch(() => []);
+      await shot('failure-two-sign-ins').catch(() => {});
       throw error;
     }
   });
