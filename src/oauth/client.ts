@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { isOAuthError, OAuthError } from './errors.js';
-import { temporaryStatuses, toOAuthError } from './errorMapping.js';
+import { codeRefused, temporaryStatuses, toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
 import { openableUrl, parseEndpoint, parseIssuer } from './endpointUrls.js';
 import { readPollError } from './pollAnswer.js';
@@ -155,7 +155,7 @@ export class OAuthClient {
       const body = await oauth.processAuthorizationCodeResponse(as, this.clientAt(response), response, { expectedNonce, requireIdToken: false });
       return await this.signInResult(as, response, body, requestedScopes, signal);
     } catch (error) {
-      throw toOAuthError(error, action);
+      throw codeRefused(toOAuthError(error, action));
     }
   }
 

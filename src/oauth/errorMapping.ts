@@ -54,7 +54,8 @@ function reasonForCode(code: string, status: number | undefined): FailureReason 
     case 'expired_token':
       return 'code_expired';
     case 'invalid_grant':
-      return 'grant_rejected';
+      // A refresh token refused: the session is over. A code refused is `codeRefused`'s to say.
+      return 'session_expired';
     case 'invalid_client':
     case 'unauthorized_client':
     case 'unsupported_grant_type':
@@ -66,6 +67,14 @@ function reasonForCode(code: string, status: number | undefined): FailureReason 
     default:
       return status !== undefined && temporaryStatuses.has(status) ? 'idp_unavailable' : 'idp_failed';
   }
+}
+
+/**
+ * invalid_grant for an authorization code or a device code: that code was refused, which says nothing
+ * about any session (the default reading is about a refresh token).
+ */
+export function codeRefused(error: OAuthError): OAuthError {
+  return error.details.oauthError === 'invalid_grant' ? new OAuthError('grant_rejected', error.message, error.details) : error;
 }
 
 /**

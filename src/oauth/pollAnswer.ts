@@ -1,4 +1,4 @@
-import { fromOAuthErrorCode, retryAfterSeconds, temporaryStatuses } from './errorMapping.js';
+import { codeRefused, fromOAuthErrorCode, retryAfterSeconds, temporaryStatuses } from './errorMapping.js';
 import { OAuthError } from './errors.js';
 
 /**
@@ -37,7 +37,7 @@ export async function readPollError(response: Response, action: string): Promise
   if (code === 'authorization_pending') return { verdict: 'pending' };
   if (code === 'slow_down') return { verdict: 'slow_down', retryAfterSeconds: retryAfter };
   const extra = { status, retryAfterSeconds: retryAfter };
-  if (code && finalCodes.has(code)) return { verdict: 'final', error: fromOAuthErrorCode(code, body.error_description, action, extra) };
+  if (code && finalCodes.has(code)) return { verdict: 'final', error: codeRefused(fromOAuthErrorCode(code, body.error_description, action, extra)) };
   if (code === 'temporarily_unavailable' || temporaryStatuses.has(status)) {
     const answered = code ? fromOAuthErrorCode(code, body.error_description, action, extra).message : `The identity provider answered HTTP ${status} while ${action}.`;
     return { verdict: 'back_off', error: new OAuthError('idp_unavailable', answered, { ...extra, oauthError: code, answerLost: gatewayStatuses.has(status) }) };

@@ -39,6 +39,17 @@ async function notificationLinks() {
   return env.page.locator(`${SELECTORS.notificationToast} .notification-list-item-message a`).evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href') ?? ''));
 }
 
+/** Waits for the notification whose text matches, and records its text, every rendered link and a screenshot under `name`. */
+async function readNotification(pattern, name) {
+  const notification = toast(env.page, pattern);
+  await notification.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const text = await toastMessage(notification);
+  const links = await notificationLinks();
+  report.checks[name] = { text, links };
+  await shot(name);
+  return { notification, text, links };
+}
+
 describe('an identity provider whose texts carry command links (code-server + Chromium)', () => {
   before(async () => {
     await startWorkbench(env, {
@@ -64,13 +75,7 @@ describe('an identity provider whose texts carry command links (code-server + Ch
       await idp.control.fault('device_authorization', { kind: 'edit_answer', set: { user_code: HOSTILE_CODE } });
       await chooseFromAccountsMenu(page, SIGN_IN_ENTRY);
 
-      const prompt = toast(page, /Enter code/);
-      await prompt.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      const promptText = await toastMessage(prompt);
-      const promptLinks = await notificationLinks();
-      report.checks.deviceNotification = promptText;
-      report.checks.deviceNotificationLinks = promptLinks;
-      await shot('device-code-as-text');
+      const { text: promptText, links: promptLinks } = await readNotification(/Enter code/, 'device-code-as-text');
       assert.ok(promptText.includes('WDJB-[Settings]\u200b(command:workbench.action.openSettings)'), `the code is shown, as text: ${promptText}`);
       assert.match(promptText, /characters that sign-in codes do not have/, 'with a warning');
       assert.ok(promptLinks.some((href) => href.startsWith('command:oauthAnywhere.copyCodeAndOpenBrowser?')), 'the extension\'s own link is rendered');
@@ -79,13 +84,7 @@ describe('an identity provider whose texts carry command links (code-server + Ch
 
       // The next poll is answered with a denial whose description carries a command link.
       await idp.control.fault('token', { kind: 'status', status: 400, body: JSON.stringify({ error: 'access_denied', error_description: HOSTILE_DESCRIPTION }) });
-      const failure = toast(page, /OAuth Anywhere sign-in failed/);
-      await failure.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      const failureText = await toastMessage(failure);
-      const failureLinks = await notificationLinks();
-      report.checks.failureNotification = failureText;
-      report.checks.failureNotificationLinks = failureLinks;
-      await shot('error-description-as-text');
+      const { notification: failure, text: failureText, links: failureLinks } = await readNotification(/OAuth Anywhere sign-in failed/, 'error-description-as-text');
       assert.match(failureText, /The sign-in was declined\. .*access_denied.*Denied by policy\. \[Review your settings\]\u200b\(command:workbench\.action\.openSettings/);
       assert.ok(failureText.includes('<b>now</b>'), 'markup is text too');
       assert.deepEqual(failureLinks.filter((href) => !href.startsWith('command:oauthAnywhere.')), [], 'no link but the extension\'s own');

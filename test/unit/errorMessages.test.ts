@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { openableUrl, parseIssuer } from '../../src/oauth/endpointUrls.js';
-import { toOAuthError } from '../../src/oauth/errorMapping.js';
+import { codeRefused, toOAuthError } from '../../src/oauth/errorMapping.js';
 import { OAuthError, reasonKinds, reasonOf, type FailureReason } from '../../src/oauth/errors.js';
 import { explainedReasons, reasonTexts, signInFailureMessage, type Translate } from '../../src/vscode/errorMessages.js';
 import { adviceOpeners, repeatedSentences, sentences } from '../support/messages.js';
@@ -47,8 +47,8 @@ const specimens: Record<Exclude<FailureReason, 'cancelled'>, () => Promise<OAuth
   browser_timeout: () => new OAuthError('browser_timeout', 'The browser did not come back with the sign-in within 5 minutes.'),
   redirect_refused: () => new OAuthError('redirect_refused', 'The browser went on to the identity provider, but it did not send the browser back to http://127.0.0.1:28130/callback within 5 minutes.'),
   network: () => new OAuthError('network', 'Could not reach the identity provider at https://idp.example.test/token (ECONNREFUSED).'),
-  session_expired: () => mapped(refresh(json(400, { error: 'invalid_grant', error_description: 'Token is not active' }))).then((grant) => new OAuthError('session_expired', grant.message)),
-  grant_rejected: () => mapped(thrownBy(() => oauth.processAuthorizationCodeResponse(as, client, json(400, { error: 'invalid_grant', error_description: 'authorization code is invalid' }))), 'exchanging the authorization code'),
+  session_expired: () => mapped(refresh(json(400, { error: 'invalid_grant', error_description: 'Token is not active' }))),
+  grant_rejected: async () => codeRefused(await mapped(thrownBy(() => oauth.processAuthorizationCodeResponse(as, client, json(400, { error: 'invalid_grant', error_description: 'authorization code is invalid' }))), 'exchanging the authorization code')),
   client_rejected: () => mapped(refresh(json(401, { error: 'invalid_client', error_description: 'client authentication failed' }))),
   scope_rejected: () => mapped(refresh(json(400, { error: 'invalid_scope', error_description: 'offline_access is not allowed' }))),
   not_json: () => mapped(refresh(new Response('<html>login page</html>', { status: 200, headers: { 'content-type': 'text/html' } }))),
