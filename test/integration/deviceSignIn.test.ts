@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { realClock } from '../../src/oauth/clock.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
+import type { Clock } from '../../src/oauth/types.js';
 import { frozenClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type TestIdp } from '../support/idp.js';
 import { fastPolling } from '../support/deviceSessionManager.js';
@@ -147,17 +149,20 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
 
   it('stops polling at once on abort', async () => {
     const controller = new AbortController();
-    const error = await signInWithDeviceGrant(client, {
-      ...fastPolling,
-      logger,
-      scopes,
-      signal: controller.signal,
-      onPrompt: () => setTimeout(() => controller.abort(), 120),
-    }).catch((caught: unknown) => caught);
+    // Real time; the abort comes while the client waits for its next poll (two polls answered), so
+    // no poll is on its way to the IdP when it does.
+    const abortWhileWaiting: Clock = {
+      now: realClock.now,
+      sleep: (ms, signal) => {
+        if (polls() >= 2) setImmediate(() => controller.abort());
+        return realClock.sleep(ms, signal);
+      },
+    };
+    const error = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, clock: abortWhileWaiting, signal: controller.signal, onPrompt: () => undefined }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'cancelled');
-    const pollsAtAbort = polls();
+    assert.equal(polls(), 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(polls(), pollsAtAbort, 'no poll after abort');
+    assert.equal(polls(), 2, 'no poll after abort');
   });
 });

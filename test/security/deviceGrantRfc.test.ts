@@ -14,6 +14,7 @@ import { OAuthClient } from '../../src/oauth/client.js';
 import { defaultIntervalSeconds, signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { maxBackoffMs } from '../../src/oauth/pollSchedule.js';
 import { OAuthError } from '../../src/oauth/errors.js';
+import { abortReason } from '../../src/oauth/clock.js';
 import { gatedClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type RequestRecord, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
@@ -21,8 +22,11 @@ import { recordOutput } from '../support/secretLedger.js';
 
 const logger = captureLogger();
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
-/** Short, so an unanswered poll is a timeout quickly; polling time itself is virtual. */
-const requestTimeoutMs = 300;
+/**
+ * Short, so an unanswered poll is a timeout soon (polling time itself is virtual); long enough for
+ * the IdP's real answers on a machine whose cores are all busy.
+ */
+const requestTimeoutMs = 2_000;
 
 /** When the next poll may come: the interval in force, and the wait before the next poll (longer while backing off). */
 interface Schedule {
@@ -194,18 +198,30 @@ describe('RFC 8628 3.5: polling the token endpoint (injected time, real oidc-pro
     idp.settings.deviceInterval = 1;
     const controller = new AbortController();
     const clock = virtualClock();
-    const signIn = signInWithDeviceGrant(client, { logger, scopes, clock, signal: controller.signal, onPrompt: () => undefined });
-    await until(() => polls().filter((record) => record.status !== undefined).length >= 3, 'three answered polls');
+    // The fourth wait lasts until the abort: the abort surely falls between two polls, not into one.
+    let waiting!: () => void;
+    const fourthWait = new Promise<void>((resolve) => (waiting = resolve));
+    const paused: typeof clock = {
+      ...clock,
+      sleep: async (ms, signal) => {
+        if (clock.sleeps.length === 3) {
+          waiting();
+          await new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortReason(signal)), { once: true }));
+        }
+        return clock.sleep(ms, signal);
+      },
+    };
+    const signIn = signInWithDeviceGrant(client, { logger, scopes, clock: paused, signal: controller.signal, onPrompt: () => undefined });
+    await fourthWait;
+    await until(() => polls().filter((record) => record.status !== undefined).length === 3, 'three answered polls');
     controller.abort();
     const error = await signIn.catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError && error.kind === 'cancelled', String(error));
-    const pollsAtAbort = polls().length;
-    const sleepsAtAbort = clock.sleeps.length;
     // Let anything still scheduled run: one more round trip to the IdP and a few turns of the loop.
     await fetch(new URL('/.well-known/openid-configuration', idp.issuer));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(polls().length, pollsAtAbort, 'no poll after abort');
-    assert.equal(clock.sleeps.length, sleepsAtAbort, 'no wait after abort');
+    assert.equal(polls().length, 3, 'no poll after abort');
+    assert.equal(clock.sleeps.length, 3, 'no wait after abort');
   });
 
   it('abort while a poll is in flight: "cancelled" at once, not a timeout, and no poll after it', { timeout: 30_000 }, async () => {
