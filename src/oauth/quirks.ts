@@ -93,18 +93,6 @@ export function withHarmlessDeviations(quirks: Quirks | undefined): Quirks {
   return { ...harmlessDeviations, ...quirks };
 }
 
-/** True when any quirk needs the answers rewritten; otherwise the fetch is left exactly as it is. */
-export function hasResponseQuirks(quirks: Quirks | undefined): boolean {
-  return !!quirks && (
-    !!quirks.formEncodedAnswers
-    || !!quirks.errorsWithStatus200
-    || !!quirks.commaSeparatedScope
-    || !!quirks.verificationUrlAlias
-    || !!quirks.numbersAsStrings
-    || Object.keys(quirks.errorCodeAliases ?? {}).length > 0
-  );
-}
-
 /** The scopes actually sent: what was asked for, minus the ones the provider refuses. */
 export function scopesToSend(scopes: readonly string[], quirks: Quirks | undefined): string[] {
   const dropped = new Set(quirks?.dropScopes ?? []);
