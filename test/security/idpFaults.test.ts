@@ -24,8 +24,12 @@ import { gatedClock, movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
-/** Short, so that "no answer" is a timeout within the test; every cell settles well inside `cellTimeout`. */
-const requestTimeoutMs = 300;
+/**
+ * Short, so that "no answer" is a timeout within the test, and every cell settles well inside
+ * `cellTimeout`; long enough for the IdP's real answers on a machine whose cores are all busy (a real
+ * answer taken for a lost one would fail a sign-in that should work).
+ */
+const requestTimeoutMs = 1_500;
 const maxBodyBytes = 1024 * 1024;
 const cellTimeout = 20_000;
 const hour = 3_600_000;
@@ -183,7 +187,6 @@ function assertExpectedFailure(idp: TestIdp, outcome: { ok: boolean; error?: unk
   assert.ok(!/[\r\n]/.test(error.message), `${label}: one line, no stack: ${error.message}`);
   assert.ok(!/\bat .+:\d+:\d+/.test(error.message) && !error.message.includes('node_modules'), `${label}: no stack frames: ${error.message}`);
   assert.match(error.message, mentions, `${label}: the message names the step or the endpoint: ${error.message}`);
-  assert.doesNotMatch(error.message, /within 0 s/, `${label}: a sub-second timeout is not "0 s": ${error.message}`);
   assert.deepEqual(findLeaks(error.message, idp.issued), [], `${label}: no secret in the message`);
 }
 
