@@ -223,7 +223,7 @@ export class OAuthClient {
    * one kept, and the problem returned for the caller to log; the next refresh checks again.
    */
   async refresh(tokens: TokenSet, signal?: AbortSignal): Promise<RefreshResult> {
-    if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token. Sign in again.');
+    if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token to renew it.');
     const action = 'refreshing the session';
     const as = await this.metadata(signal);
     const requestedAt = this.clock.now();
