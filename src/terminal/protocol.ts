@@ -2,7 +2,8 @@
  * What the `oauth-anywhere` command and the VS Code window that opened its terminal say to each
  * other over the window's terminal endpoint: the command sends one JSON line (an envelope carrying
  * the window's secret and one request), the window answers with JSON lines: zero or more notices,
- * then exactly one outcome. Shared by the command's own small bundle (dist/cli.js) and the endpoint,
+ * then exactly one outcome. Empty lines may come in between (the window checking that someone
+ * still reads after the command ended its input); readers skip them. Shared by the command's own small bundle (dist/cli.js) and the endpoint,
  * so it imports nothing.
  */
 
