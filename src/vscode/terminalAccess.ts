@@ -122,7 +122,7 @@ export class TerminalAccess implements vscode.Disposable {
 
   private writeEnvironment(plan: EndpointPlan): void {
     const { context, logger } = this.services;
-    const origins = [...new Set(terminalProviders(this.registry).flatMap((provider) => provider.gitHosts.map((host) => host.origin)))];
+    const origins = [...new Set(terminalProviders(this.registry).flatMap((provider) => provider.gitHosts.flatMap((host) => host.configOrigins)))];
     const helper = credentialHelperCommand(process.execPath, path.join(context.extensionPath, 'dist', 'cli.js'));
     const git = gitConfigVariables(process.env, credentialHelperEntries(origins, helper));
     const replaced: Record<string, string> = { [endpointVariable]: plan.path, [secretVariable]: plan.secret, [nodeVariable]: process.execPath, ...git.variables };

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentialHelperEntries, gitConfigVariables } from '../../src/terminal/gitEnvironment.js';
+import { parseGitHosts } from '../../src/terminal/gitHosts.js';
 import { startGitServer, type GitServer } from '../support/gitServer.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { commandPath, gitCredentialHelper, runTool } from '../support/terminalCommand.js';
@@ -112,5 +113,55 @@ describe('git through the credential helper, against a git server that trusts th
     const empty = await runTool(commandPath(), ['git-credential', 'get'], { env, input: '\n' });
     assert.deepEqual([empty.code, empty.stdout], [0, '']);
     assert.equal(window.questions.length, 1, 'none of these asked for consent');
+  });
+});
+
+describe('git hosts as git writes them: an explicit default port, international names, no wildcards', () => {
+  let idp: TestIdp;
+  let window: TestWindow;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  const setting = ['git.example.com', 'gít.example', '*.example.org'];
+  const fill = (url: string) => runTool('git', ['credential', 'fill'], { env, cwd: home, input: `url=${url}\n\n` });
+  const password = (stdout: string) => /^password=(.*)$/m.exec(stdout)?.[1];
+
+  before(async () => {
+    idp = await startTestIdp({ deviceInterval: 0.02 });
+    window = await openTestWindow(idp, { gitHosts: setting });
+    await window.manager.createSession([]);
+    home = mkdtempSync(join(tmpdir(), 'oauth-anywhere-git-hosts-'));
+    // The user's own helper, which every host the setting does not really name must keep.
+    writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = "!f() { echo username=own; echo password=own-password; }; f"\n');
+    const origins = parseGitHosts(setting).hosts.flatMap((host) => host.configOrigins);
+    const { variables } = gitConfigVariables({}, credentialHelperEntries(origins, gitCredentialHelper()));
+    env = window.env({ HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: undefined, ...variables });
+  });
+  after(async () => {
+    await window?.close();
+    await idp?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('a URL with :443 gets the token (git names the host with the port)', async () => {
+    const [session] = await window.manager.listSessions();
+    const run = await fill('https://git.example.com:443/team/app.git');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(password(run.stdout), session!.accessToken);
+  });
+
+  it('an international name gets the token in Unicode and in its xn-- form', async () => {
+    const [session] = await window.manager.listSessions();
+    for (const url of ['https://gít.example/app.git', 'https://xn--gt-nja.example/app.git']) {
+      const run = await fill(url);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(password(run.stdout), session!.accessToken, url);
+    }
+  });
+
+  it("a wildcard entry is refused with its reason and takes nothing from the user's own helpers", async () => {
+    assert.match(parseGitHosts(setting).problems.join('\n'), /"\*\.example\.org": wildcards are not supported/);
+    const run = await fill('https://code.example.org/app.git');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(password(run.stdout), 'own-password');
   });
 });
