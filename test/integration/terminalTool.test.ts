@@ -61,6 +61,28 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
     assert.equal((await idp.userinfo(String(answer.access_token))).status, 200);
   });
 
+  it('--header prints the Authorization header line, for curl -H @-', async () => {
+    const window = await open();
+    const session = await window.manager.createSession([]);
+    const run = await tool(window, ['token', '--header']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `Authorization: Bearer ${session.accessToken}\n`);
+  });
+
+  it("the identity provider's text reaches the terminal with its control characters shown, not acted on", async () => {
+    const window = await open();
+    const hostile = 'no \u001b]8;;https://evil.example/\u0007click here\u001b]8;;\u0007 \u001b[2K\u001b[1Afake \u009b31m';
+    idp.injectFault('device_authorization', { kind: 'status', status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: hostile }) });
+    try {
+      const run = await tool(window, ['token']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /no \\x1b\]8;;https:\/\/evil\.example\/\\x07click here/, run.stderr);
+      assert.doesNotMatch(run.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character but the line ends');
+    } finally {
+      idp.clearFaults();
+    }
+  });
+
   it('status names providers, accounts and expiry, and no secret', async () => {
     const window = await open({ gitHosts: ['git.example.com'] });
     const session = await window.manager.createSession([]);

@@ -6,12 +6,14 @@ import { describe, it } from 'node:test';
 import { terminalAccess } from '../../src/terminal/broker.js';
 import { describeCaller } from '../../src/terminal/callerProcess.js';
 import { parseCommand, usage } from '../../src/terminal/cli/args.js';
+import { isPrintableToken, printable, printableJson } from '../../src/terminal/cli/terminalText.js';
 import { ConsentKeeper, type ConsentAnswer, type ConsentQuestion } from '../../src/terminal/consent.js';
 
 describe('oauth-anywhere arguments', () => {
   it('token, kubectl, git-credential, status, help', () => {
-    assert.deepEqual(parseCommand(['token']), { verb: 'token', json: false, signIn: true });
-    assert.deepEqual(parseCommand(['token', '--provider', 'work', '--scopes', 'read:api, openid', '--json', '--no-sign-in']), { verb: 'token', json: true, provider: 'work', scopes: ['read:api', 'openid'], signIn: false });
+    assert.deepEqual(parseCommand(['token']), { verb: 'token', output: 'token', signIn: true });
+    assert.deepEqual(parseCommand(['token', '--provider', 'work', '--scopes', 'read:api, openid', '--json', '--no-sign-in']), { verb: 'token', output: 'json', provider: 'work', scopes: ['read:api', 'openid'], signIn: false });
+    assert.deepEqual(parseCommand(['token', '--header']), { verb: 'token', output: 'header', signIn: true });
     assert.deepEqual(parseCommand(['kubectl', '--scopes', 'k8s']), { verb: 'kubectl', scopes: ['k8s'], signIn: true });
     assert.deepEqual(parseCommand(['kubectl', '--provider=work', '--scopes=a b']), { verb: 'kubectl', provider: 'work', scopes: ['a', 'b'], signIn: true });
     assert.deepEqual(parseCommand(['git-credential', 'get']), { verb: 'git-credential', action: 'get' });
@@ -28,12 +30,41 @@ describe('oauth-anywhere arguments', () => {
     assert.match((parseCommand(['token', '--json=yes']) as { problem: string }).problem, /Unknown option "--json"/);
     assert.match((parseCommand(['status', '--provider', 'x']) as { problem: string }).problem, /Unknown option "--provider"/);
     assert.match((parseCommand(['kubectl', '--json']) as { problem: string }).problem, /kubectl always gets JSON/);
+    assert.match((parseCommand(['kubectl', '--header']) as { problem: string }).problem, /kubectl always gets JSON; --header is for "token"/);
+    assert.match((parseCommand(['token', '--json', '--header']) as { problem: string }).problem, /one of --json and --header/);
     assert.match((parseCommand(['git-credential', 'fill']) as { problem: string }).problem, /get, store or erase/);
     assert.match((parseCommand(['login']) as { problem: string }).problem, /Unknown command "login"/);
   });
 
   it('the help documents every exit code', () => {
     for (const code of ['0 done', '1 failed', '2 wrong usage', '3 not signed in', '4 refused', '5 no VS Code window', '130 cancelled']) assert.ok(usage.includes(code), code);
+  });
+
+  it('the help shows how to keep the token off the command line', () => {
+    assert.match(usage, /oauth-anywhere token --header \| curl -H @- /);
+    assert.doesNotMatch(usage, /\$\(oauth-anywhere token/);
+  });
+});
+
+describe('text printed to a terminal', () => {
+  it('control characters from elsewhere are shown, not acted on', () => {
+    const hostile = 'no \u001b]8;;https://evil.example/\u0007click here\u001b]8;;\u0007 \u001b[2K\u001b[1Afake\r\n\u009b31m \u202eevil\u202c\u007f';
+    const shown = printable(hostile);
+    assert.equal(shown, 'no \\x1b]8;;https://evil.example/\\x07click here\\x1b]8;;\\x07 \\x1b[2K\\x1b[1Afake\\x0d\\x0a\\x9b31m \\u202eevil\\u202c\\x7f');
+    assert.doesNotMatch(shown, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.equal(printable('Émile at Ünïcode IdP: 100 % fine'), 'Émile at Ünïcode IdP: 100 % fine');
+  });
+
+  it('JSON keeps the value and loses the raw control characters', () => {
+    const value = { account: 'a\u001b[2Kb\u009bc\u202ed', scope: 'openid' };
+    const text = printableJson(value);
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.deepEqual(JSON.parse(text), value);
+  });
+
+  it('an access token is printed only when it is printable ASCII (RFC 6749 VSCHAR)', () => {
+    assert.ok(isPrintableToken('eyJhbGciOi.J9-_~+/='));
+    for (const bad of ['', 'abc\u001b[2K', 'abc\ndef', 'tök', 'abc\u009b']) assert.ok(!isPrintableToken(bad), JSON.stringify(bad));
   });
 });
 

@@ -8,12 +8,16 @@ import { credentialAnswer, gitTargetOf, parseCredentialInput } from '../gitCrede
 import { endpointVariable, exitCodeOf, exitCodes, secretVariable, type Credential, type ProviderStatus, type Reply, type TerminalRequest } from '../protocol.js';
 import { parseCommand, usage, type Command } from './args.js';
 import { ask, WindowGoneError } from './ipcClient.js';
+import { isPrintableToken, printable, printableJson } from './terminalText.js';
 
 const notInVsCode = `This command gets its tokens from VS Code and works in the integrated terminals of a VS Code window with OAuth Anywhere (${endpointVariable} is not set here). If this is such a terminal, terminal access is off: see the setting "oauthAnywhere.terminal.enabled", and whether the workspace is trusted.`;
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** Runs the command; resolves with its exit code. Messages go to stderr, tokens only to stdout. */
+/**
+ * Runs the command; resolves with its exit code. Messages go to stderr, tokens only to stdout.
+ * Everything printed passes through terminalText: it may come from the identity provider.
+ */
 export async function run(argv: readonly string[], env: Environment): Promise<number> {
   const command = parseCommand(argv);
   if ('problem' in command) {
@@ -45,9 +49,20 @@ async function token(command: Extract<Command, { verb: 'token' | 'kubectl' }>, e
   if (typeof reply === 'number') return reply;
   if (reply.kind !== 'credential') return unexpected(reply);
   const { credential } = reply;
-  if (apiVersion) process.stdout.write(`${JSON.stringify(execCredential(apiVersion, credential.accessToken, credential.expiresAt))}\n`);
-  else if (command.verb === 'token' && command.json) process.stdout.write(`${JSON.stringify(tokenJson(credential), null, 2)}\n`);
-  else process.stdout.write(`${credential.accessToken}\n`);
+  if (apiVersion) {
+    process.stdout.write(`${JSON.stringify(execCredential(apiVersion, credential.accessToken, credential.expiresAt))}\n`);
+    return exitCodes.ok;
+  }
+  const output = command.verb === 'token' ? command.output : 'token';
+  if (output === 'json') {
+    process.stdout.write(`${printableJson(tokenJson(credential))}\n`);
+    return exitCodes.ok;
+  }
+  if (!isPrintableToken(credential.accessToken)) {
+    say(`The access token from ${credential.provider.label} contains characters no access token may have (RFC 6749: printable ASCII only), so it is not printed. Tell whoever runs that identity provider.`);
+    return exitCodes.failed;
+  }
+  process.stdout.write(output === 'header' ? `Authorization: Bearer ${credential.accessToken}\n` : `${credential.accessToken}\n`);
   return exitCodes.ok;
 }
 
@@ -76,7 +91,7 @@ async function status(json: boolean, env: Environment): Promise<number> {
   const reply = await converse(env, { verb: 'status' });
   if (typeof reply === 'number') return reply;
   if (reply.kind !== 'status') return unexpected(reply);
-  process.stdout.write(json ? `${JSON.stringify(reply.providers, null, 2)}\n` : statusText(reply.providers));
+  process.stdout.write(json ? `${printableJson(reply.providers)}\n` : statusText(reply.providers));
   return exitCodes.ok;
 }
 
@@ -135,7 +150,7 @@ function statusText(providers: readonly ProviderStatus[]): string {
     if (provider.gitHosts.length) lines.push(`  git hosts: ${provider.gitHosts.join(', ')}`);
     if (provider.alwaysAllowed.length) lines.push(`  always allowed: ${provider.alwaysAllowed.join(', ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 function unexpected(reply: Reply): number {
@@ -144,7 +159,7 @@ function unexpected(reply: Reply): number {
 }
 
 export function say(message: string): void {
-  process.stderr.write(`oauth-anywhere: ${message}\n`);
+  process.stderr.write(`oauth-anywhere: ${printable(message)}\n`);
 }
 
 /**
