@@ -195,7 +195,10 @@ function parseRequest(request: Record<string, unknown>): TerminalRequest | strin
       if (request.scopes !== undefined && !(Array.isArray(request.scopes) && request.scopes.every((scope) => typeof scope === 'string' && scope && !/\s/.test(scope)))) {
         return 'The scopes must be a list of scope names without spaces.';
       }
-      return { verb: request.verb, signIn, ...(request.provider !== undefined ? { provider: request.provider } : {}), ...(request.scopes !== undefined ? { scopes: request.scopes as string[] } : {}) };
+      const common = { signIn, ...(request.provider !== undefined ? { provider: request.provider } : {}), ...(request.scopes !== undefined ? { scopes: request.scopes as string[] } : {}) };
+      if (request.verb === 'token') return { verb: 'token', ...common };
+      if (request.cluster !== undefined && (typeof request.cluster !== 'string' || request.cluster.length > 2048)) return 'The cluster must be a server URL.';
+      return { verb: 'kubectl', ...common, ...(request.cluster !== undefined ? { cluster: request.cluster } : {}) };
     }
     case 'git-get':
     case 'git-erase': {

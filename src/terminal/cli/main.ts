@@ -3,7 +3,7 @@
 // for a token over the window's endpoint and prints it in the shape the calling tool wants. It must
 // start about as fast as Node itself, so it imports only what a request needs.
 import { readFileSync } from 'node:fs';
-import { execCredential, requestedExecApiVersion } from '../execCredential.js';
+import { execCredential, readExecInfo } from '../execCredential.js';
 import { credentialAnswer, gitTargetOf, parseCredentialInput } from '../gitCredential.js';
 import { endpointVariable, exitCodeOf, exitCodes, secretVariable, type Credential, type ProviderStatus, type Reply, type TerminalRequest } from '../protocol.js';
 import { parseCommand, usage, type Command } from './args.js';
@@ -39,18 +39,19 @@ export async function run(argv: readonly string[], env: Environment): Promise<nu
 }
 
 async function token(command: Extract<Command, { verb: 'token' | 'kubectl' }>, env: Environment): Promise<number> {
-  const apiVersion = command.verb === 'kubectl' ? requestedExecApiVersion(env.KUBERNETES_EXEC_INFO) : undefined;
-  if (typeof apiVersion === 'object') {
-    say(`kubectl asked for an ExecCredential this command does not speak (${apiVersion.unsupported}); set the kubeconfig's exec apiVersion to client.authentication.k8s.io/v1 (or v1beta1).`);
+  const execInfo = command.verb === 'kubectl' ? readExecInfo(env.KUBERNETES_EXEC_INFO) : undefined;
+  if (execInfo && 'unsupported' in execInfo) {
+    say(`kubectl asked for an ExecCredential this command does not speak (${execInfo.unsupported}); set the kubeconfig's exec apiVersion to client.authentication.k8s.io/v1 (or v1beta1).`);
     return exitCodes.usage;
   }
-  const request: TerminalRequest = { verb: command.verb, signIn: command.signIn, ...(command.provider ? { provider: command.provider } : {}), ...(command.scopes ? { scopes: command.scopes } : {}) };
+  const common = { signIn: command.signIn, ...(command.provider ? { provider: command.provider } : {}), ...(command.scopes ? { scopes: command.scopes } : {}) };
+  const request: TerminalRequest = execInfo ? { verb: 'kubectl', ...common, ...(execInfo.cluster ? { cluster: execInfo.cluster } : {}) } : { verb: 'token', ...common };
   const reply = await converse(env, request);
   if (typeof reply === 'number') return reply;
   if (reply.kind !== 'credential') return unexpected(reply);
   const { credential } = reply;
-  if (apiVersion) {
-    process.stdout.write(`${JSON.stringify(execCredential(apiVersion, credential.accessToken, credential.expiresAt))}\n`);
+  if (execInfo) {
+    process.stdout.write(`${JSON.stringify(execCredential(execInfo.apiVersion, credential.accessToken, credential.expiresAt))}\n`);
     return exitCodes.ok;
   }
   const output = command.verb === 'token' ? command.output : 'token';
