@@ -10,7 +10,7 @@ import type { DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import type { Clock } from '../../src/oauth/types.js';
 import { storedToken, TerminalBroker, type Access, type TerminalProvider } from '../../src/terminal/broker.js';
 import { ConsentKeeper, type ConsentAnswer, type ConsentQuestion } from '../../src/terminal/consent.js';
-import { openTerminalEndpoint, planEndpoint, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
+import { openTerminalEndpoint, planEndpoint, type RequestHandler, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
 import { parseGitHosts } from '../../src/terminal/gitHosts.js';
 import { endpointVariable, secretVariable } from '../../src/terminal/protocol.js';
 import { defaultTestScopes, deviceSessionManager } from './deviceSessionManager.js';
@@ -35,6 +35,8 @@ export interface TestWindowOptions {
 export interface TestWindow {
   manager: SessionManager;
   endpoint: TerminalEndpoint;
+  /** The broker behind the endpoint, for another endpoint of the same window (WindowTerminals). */
+  handle: RequestHandler;
   runtimeDirectory: string;
   /** Every consent question the modal was asked. */
   questions: ConsentQuestion[];
@@ -86,10 +88,12 @@ export async function openTestWindow(idp: TestIdp, options: TestWindowOptions = 
   };
   const broker = new TerminalBroker({ providers: () => [provider], consent, access: options.access ?? (() => ({ allowed: true })), logger });
   const requestSignals: AbortSignal[] = [];
-  const endpoint = await openTerminalEndpoint(planEndpoint(runtimeDirectory), (request, context) => (requestSignals.push(context.signal), broker.handle(request, context)), logger);
+  const handle: RequestHandler = (request, context) => (requestSignals.push(context.signal), broker.handle(request, context));
+  const endpoint = await openTerminalEndpoint(planEndpoint(runtimeDirectory), handle, logger);
   return {
     manager,
     endpoint,
+    handle,
     runtimeDirectory,
     questions,
     signIns,

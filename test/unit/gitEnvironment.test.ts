@@ -32,6 +32,47 @@ describe('git configuration in the terminal environment', () => {
     assert.match(bogus.problem!, /GIT_CONFIG_COUNT is "three".*Fix or unset it/);
   });
 
+  it("entries of ours inherited from another window (code . in its terminal) are dropped, the ones after renumbered", () => {
+    const otherWindows = credentialHelperCommand('/other/node', '/other/extension/dist/cli.js');
+    const inherited = {
+      GIT_CONFIG_COUNT: '5',
+      GIT_CONFIG_KEY_0: 'user.name',
+      GIT_CONFIG_VALUE_0: 'Someone',
+      GIT_CONFIG_KEY_1: 'credential.https://git.example.com.helper',
+      GIT_CONFIG_VALUE_1: '',
+      GIT_CONFIG_KEY_2: 'credential.https://git.example.com.helper',
+      GIT_CONFIG_VALUE_2: otherWindows,
+      GIT_CONFIG_KEY_3: 'core.editor',
+      GIT_CONFIG_VALUE_3: 'vi',
+      // The user's own empty helper entry, not followed by ours: kept.
+      GIT_CONFIG_KEY_4: 'credential.https://other.example.helper',
+      GIT_CONFIG_VALUE_4: '',
+    };
+    const ours = credentialHelperEntries(['https://git.example.com'], credentialHelperCommand('/node', '/extension/dist/cli.js'));
+    assert.deepEqual(gitConfigVariables(inherited, ours).variables, {
+      GIT_CONFIG_COUNT: '5',
+      GIT_CONFIG_KEY_1: 'core.editor',
+      GIT_CONFIG_VALUE_1: 'vi',
+      GIT_CONFIG_KEY_2: 'credential.https://other.example.helper',
+      GIT_CONFIG_VALUE_2: '',
+      GIT_CONFIG_KEY_3: 'credential.https://git.example.com.helper',
+      GIT_CONFIG_VALUE_3: '',
+      GIT_CONFIG_KEY_4: 'credential.https://git.example.com.helper',
+      GIT_CONFIG_VALUE_4: "!ELECTRON_RUN_AS_NODE=1 '/node' '/extension/dist/cli.js' git-credential",
+    });
+    // A window that serves no terminals: the other window's entries go, nothing of its own comes.
+    assert.deepEqual(gitConfigVariables(inherited, []).variables, {
+      GIT_CONFIG_COUNT: '3',
+      GIT_CONFIG_KEY_1: 'core.editor',
+      GIT_CONFIG_VALUE_1: 'vi',
+      GIT_CONFIG_KEY_2: 'credential.https://other.example.helper',
+      GIT_CONFIG_VALUE_2: '',
+    });
+    // Applied again to its own result: nothing more to change (a reload adds no copy).
+    const once = { ...inherited, ...gitConfigVariables(inherited, ours).variables };
+    assert.equal(gitConfigVariables(once, ours).variables.GIT_CONFIG_COUNT, '5');
+  });
+
   it('quotes the helper path for sh, spaces and quotes included', () => {
     assert.equal(shellQuote("/a b/it's"), `'/a b/it'\\''s'`);
     assert.equal(credentialHelperCommand('/opt/node', "/ext dir/it's/cli.js"), `!ELECTRON_RUN_AS_NODE=1 '/opt/node' '/ext dir/it'\\''s/cli.js' git-credential`);

@@ -10,7 +10,8 @@ import { parseCommand, usage, type Command } from './args.js';
 import { ask, WindowGoneError } from './ipcClient.js';
 import { isPrintableToken, printable, printableJson } from './terminalText.js';
 
-const notInVsCode = `This command gets its tokens from VS Code and works in the integrated terminals of a VS Code window with OAuth Anywhere (${endpointVariable} is not set here). If this is such a terminal, terminal access is off: see the setting "oauthAnywhere.terminal.enabled", and whether the workspace is trusted.`;
+const notInVsCode = `This command gets its tokens from VS Code and works in the integrated terminals of a VS Code window with OAuth Anywhere (${endpointVariable} is not set here).`;
+const accessOff = 'Terminal access is off in the VS Code window of this terminal: see the setting "oauthAnywhere.terminal.enabled", and whether the workspace is trusted ("Workspaces: Manage Workspace Trust"). Open a new terminal after changing either.';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -100,6 +101,11 @@ async function status(json: boolean, env: Environment): Promise<number> {
 async function converse(env: Environment, request: TerminalRequest): Promise<Reply | number> {
   const endpoint = env[endpointVariable];
   const secret = env[secretVariable];
+  // A window that does not serve its terminals sets its variables to '' (windowTerminals.ts).
+  if (endpoint === '') {
+    say(accessOff);
+    return exitCodes.refused;
+  }
   if (!endpoint || !secret) {
     say(notInVsCode);
     return exitCodes.noWindow;
