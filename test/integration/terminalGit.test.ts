@@ -4,7 +4,7 @@
 // git's erase and a retry that gets a fresh one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { credentialHelperEntries, gitConfigVariables } from '../../src/terminal/
 import { parseGitHosts } from '../../src/terminal/gitHosts.js';
 import { startGitServer, type GitServer } from '../support/gitServer.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { readmeSection } from '../support/readme.js';
 import { commandPath, gitCredentialHelper, runTool } from '../support/terminalCommand.js';
 import { openTestWindow, type TestWindow } from '../support/terminalWindow.js';
 
@@ -103,6 +104,29 @@ describe('git through the credential helper, against a git server that trusts th
     assert.notEqual(fresh!.accessToken, revoked);
     assert.equal(tokensSeen().at(-1), fresh!.accessToken);
     assert.equal((await idp.userinfo(fresh!.accessToken)).status, 200);
+  });
+
+  it("a store helper: from git's config files or earlier GIT_CONFIG_* entries it never gets the token; given with git -c it does, as the README says", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'oauth-anywhere-git-store-'));
+    try {
+      writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = store\n');
+      const existing = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: 'store' };
+      const { variables } = gitConfigVariables(existing, credentialHelperEntries([server.origin], gitCredentialHelper()));
+      const storing = window.env({ HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: undefined, ...existing, ...variables });
+      const stored = join(home, '.git-credentials');
+      const listed = await runTool('git', ['ls-remote', server.repositoryUrl('demo')], { env: storing, cwd: home });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(!existsSync(stored), 'nothing stored');
+      const [session] = await window.manager.listSessions();
+      const overridden = await runTool('git', ['-c', 'credential.helper=store', 'ls-remote', server.repositoryUrl('demo')], { env: storing, cwd: home });
+      assert.equal(overridden.code, 0, overridden.stderr);
+      assert.ok(readFileSync(stored, 'utf8').includes(session!.accessToken), 'git -c credential.helper=store stored the token');
+      const readme = readmeSection('In the terminal');
+      assert.match(readme, /`git -c credential\.helper=store …` \(or the same in `GIT_CONFIG_PARAMETERS`\) stores the token/);
+      assert.doesNotMatch(readme, /never writes the token to disk/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('other hosts get no answer (git asks its next helper); store and a malformed request are no-ops', async () => {

@@ -5,22 +5,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { readmeSection } from '../support/readme.js';
 import { closeServer, listen } from '../support/resourceServer.js';
 import { runTool } from '../support/terminalCommand.js';
 import { openTestWindow, type TestWindow } from '../support/terminalWindow.js';
-
-const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-
-/** The README's "In the terminal" section. */
-function terminalSection(): string {
-  const start = readme.indexOf('\n## In the terminal');
-  assert.ok(start >= 0, 'the README has an "In the terminal" section');
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
-}
 
 /** Every process's arguments, as any user of the machine can read them. */
 function everyCommandLine(): string[] {
@@ -56,7 +46,7 @@ describe("the README's curl example keeps the token off every command line", { s
   it('curl gets the token, and no process shows it in its arguments meanwhile', async () => {
     const session = await window.manager.createSession([]);
     // The paragraph that recommends a way: "**curl and any other CLI**: `...`".
-    const examples = terminalSection()
+    const examples = readmeSection('In the terminal')
       .split('\n')
       .filter((line) => line.startsWith('**curl'))
       .flatMap((line) => [...line.matchAll(/`([^`]+)`/g)].map((match) => match[1]!))

@@ -12,6 +12,7 @@ import { ensureRuntimeDirectory } from '../../src/auth/runtimeDirectory.js';
 import { openTerminalEndpoint, planEndpoint, removeStaleSockets, terminalSocketPrefix, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
 import type { Reply } from '../../src/terminal/protocol.js';
 import { captureLogger } from '../support/logs.js';
+import { readmeSection } from '../support/readme.js';
 import { commandPath, runTool, terminalEnvironment } from '../support/terminalCommand.js';
 
 /** Sends raw bytes to the endpoint and collects every reply line until it closes. */
@@ -156,6 +157,12 @@ describe('terminal endpoint: files, secret, bad requests, stale sockets', () => 
     } finally {
       await waiting.close();
     }
+  });
+
+  it("the README says where else the window's secret shows, and why that is no way in", () => {
+    const readme = readmeSection('In the terminal');
+    assert.match(readme, /\*\*Terminal: Show Environment\s+Contributions\*\* shows it/);
+    assert.match(readme, /only of use to someone\s+already running programs as you/);
   });
 
   it('closing the endpoint removes its socket', async () => {

@@ -26,7 +26,7 @@ export const usage = `oauth-anywhere: tokens from your VS Code sign-in (OAuth An
   --scopes "a b"   scopes the token must carry; default: the provider's configured scopes
   --no-sign-in     fail with exit code 3 instead of signing in when there is no session
 
-The first use of each tool asks in VS Code (Allow once, Always allow for this tool, Deny).
+A tool's first request asks in VS Code (Allow Once: this request; Always Allow for This Tool; Deny).
 With no session, VS Code signs in and this command waits; Ctrl+C cancels that sign-in.
 
 Exit codes: 0 done; 1 failed (sign-in or identity provider); 2 wrong usage; 3 not signed in (--no-sign-in);
