@@ -197,7 +197,7 @@ describe('OAuth Anywhere in the integrated terminal (code-server)', () => {
     assert.ok(env.ready, 'set-up finished');
     const { outputs } = env;
     await typeInTerminal(`oauth-anywhere token --json > ${outputs}/token.json 2> ${outputs}/token.err; echo $? > ${outputs}/token.rc`);
-    await answerConsent('token', /^Allow Once$/, [/oauth-anywhere token in a terminal asks for your OAuth Anywhere token/, /Started by \(what these processes say of themselves, outermost first\):\s+\S+ \(its prompt\)\s/, /Account: demo/, /Scopes of the token: email offline_access openid profile/]);
+    await answerConsent('token', /^Allow Once$/, [/oauth-anywhere token in a terminal asks for your OAuth Anywhere token/, /Started by \(what these processes say of themselves, outermost first\):\s+\S+ \(its prompt\)/, /Account: demo/, /Scopes of the token: email offline_access openid profile/]);
     const rc = await waitForFile(path.join(outputs, 'token.rc'));
     const stderr = fs.readFileSync(path.join(outputs, 'token.err'), 'utf8');
     assert.equal(rc.trim(), '0', stderr);
