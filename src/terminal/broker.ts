@@ -175,9 +175,8 @@ export class TerminalBroker {
     }
     if (context.signal.aborted) return error('failed', 'The command stopped before it got an answer.');
     // The question may have been up for minutes: what was read before it may have expired or been
-    // rotated since. The session the person was shown, read again now.
-    const sessions = await provider.getSessions(scopes);
-    let session = offered && !remembered ? sessions.find((candidate) => candidate.id === offered.id) : sessions[0];
+    // rotated since, or a sign-in may have finished. Without a question, what was read is current.
+    let session = remembered ? offered : await this.afterTheQuestion(provider, scopes, offered);
     if (offered && !session) return error('failed', `The session of ${offered.account.label} at ${provider.label} ended while you were asked. Run the command again.`);
     if (!session) {
       logger.info(`Terminal: ${tool} asked for ${provider.label}, which has no session; signing in.`);
@@ -197,6 +196,12 @@ export class TerminalBroker {
         provider: { id: provider.id, label: provider.label },
       },
     };
+  }
+
+  /** The session the person was shown, read again; with none shown, any that serves the scopes now. */
+  private async afterTheQuestion(provider: TerminalProvider, scopes: readonly string[], shown: AuthSession | undefined): Promise<AuthSession | undefined> {
+    const sessions = await provider.getSessions(scopes);
+    return shown ? sessions.find((candidate) => candidate.id === shown.id) : sessions[0];
   }
 
   /** git was refused with this token: the identity provider decides, as for reportRejectedToken. */
