@@ -1,6 +1,6 @@
 // Benchmarks: prints a table and writes bench/results/bench.json. Figures, never assertions.
-// Usage: npm run bench [-- --only name,name]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Usage: npm run bench [-- --only name,name] (the other sections' figures in the file are kept)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchActivation } from './activation.js';
 import { benchBundle } from './bundle.js';
@@ -9,6 +9,7 @@ import { benchSessions } from './sessions.js';
 import { benchWindows } from './windows.js';
 import { benchTerminal } from './terminal.js';
 import type { Figure } from './figures.js';
+import { mergeResults } from './results.js';
 
 const sections: Record<string, () => Promise<Figure[]>> = {
   bundle: benchBundle,
@@ -22,18 +23,31 @@ const sections: Record<string, () => Promise<Figure[]>> = {
 async function main(): Promise<void> {
   const onlyArgument = process.argv.indexOf('--only');
   const only = onlyArgument > 0 ? new Set(process.argv[onlyArgument + 1]!.split(',')) : undefined;
-  const figures: Figure[] = [];
+  const measured: Record<string, Figure[]> = {};
   for (const [name, run] of Object.entries(sections)) {
     if (only && !only.has(name)) continue;
     process.stderr.write(`bench: ${name}...\n`);
-    figures.push(...(await run()));
+    measured[name] = await run();
   }
-  printTable(figures);
+  printTable(Object.values(measured).flat());
   const outDir = join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'bench.json');
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, figures }, null, 2)}\n`);
-  console.log(`\nwritten: ${file}`);
+  const results = mergeResults(readPrevious(file), { at: new Date().toISOString(), node: process.version, sections: measured });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const kept = Object.keys(results.sections).filter((name) => !(name in measured));
+  console.log(`\nwritten: ${file}${kept.length ? ` (kept from earlier runs: ${kept.join(', ')})` : ''}`);
+}
+
+/** The results file as it is; unreadable, it is replaced (and said so), never a reason to lose this run. */
+function readPrevious(file: string): unknown {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    process.stderr.write(`bench: ${file} is not JSON (${error instanceof Error ? error.message : String(error)}); writing it afresh.\n`);
+    return undefined;
+  }
 }
 
 function printTable(figures: Figure[]): void {

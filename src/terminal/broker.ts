@@ -1,15 +1,35 @@
+import { signInScopes } from '../auth/scopes.js';
 import type { AuthSession, RejectionOutcome } from '../auth/sessionManager.js';
+import type { SessionStore } from '../auth/sessionStore.js';
 import { isOAuthError } from '../oauth/errors.js';
 import type { Logger } from '../oauth/types.js';
 import { describeCaller } from './callerProcess.js';
-import type { ConsentKeeper } from './consent.js';
+import type { ConsentKeeper, ConsentSubject } from './consent.js';
 import { gitUsername, matchesGitTarget, type GitHost } from './gitHosts.js';
 import type { ErrorCode, GitTarget, ProviderStatus, Reply, TerminalRequest, ToolKind } from './protocol.js';
+
+/** A session's access token and its expiry, read from one stored record, so they always belong together. */
+export interface StoredToken {
+  accessToken: string;
+  /** Epoch ms, if the identity provider said. */
+  expiresAt?: number;
+}
+
+/** The session's stored token record, as getSessions left it (or newer: rotated since); undefined once signed out. */
+export async function storedToken(store: Pick<SessionStore, 'session'>, sessionId: string): Promise<StoredToken | undefined> {
+  const session = await store.session(sessionId);
+  if (!session) return undefined;
+  const { accessToken, expiresAt } = session.tokens;
+  return expiresAt === undefined ? { accessToken } : { accessToken, expiresAt };
+}
 
 /** One authentication provider as terminal tools see it; the shell adapts the registered providers. */
 export interface TerminalProvider {
   readonly id: string;
   readonly label: string;
+  /** The sign-in configuration that consent answers are tied to; absent while `problem` is set. */
+  readonly issuer?: string;
+  readonly clientId?: string;
   /** The scopes a tool gets when it names none: the provider's configured ones. */
   readonly defaultScopes: readonly string[];
   readonly gitHosts: readonly GitHost[];
@@ -24,8 +44,8 @@ export interface TerminalProvider {
   reportRejected(sessionId: string): Promise<RejectionOutcome>;
   /** Every session as stored, unrefreshed. */
   listSessions(): Promise<readonly AuthSession[]>;
-  /** When the session's access token expires (epoch ms), if the identity provider said. */
-  expiresAt(sessionId: string): Promise<number | undefined>;
+  /** See storedToken(). */
+  storedToken(sessionId: string): Promise<StoredToken | undefined>;
 }
 
 export interface RequestContext {
@@ -57,7 +77,7 @@ export interface TerminalBrokerOptions {
   /** Whether terminal tools are served now (the setting, workspace trust). */
   access(): Access;
   logger: Logger;
-  describeCaller?: (pid: number) => Promise<string | undefined>;
+  describeCaller?: (pid: number) => Promise<string[] | undefined>;
 }
 
 export const toolLabels: Record<ToolKind, string> = {
@@ -72,6 +92,7 @@ interface CredentialAsk {
   scopes?: readonly string[];
   signIn: boolean;
   host?: string;
+  cluster?: string;
 }
 
 /**
@@ -80,7 +101,7 @@ interface CredentialAsk {
  * when there is no session yet. Tokens appear only in the replies, never in a log line.
  */
 export class TerminalBroker {
-  private readonly describe: (pid: number) => Promise<string | undefined>;
+  private readonly describe: (pid: number) => Promise<string[] | undefined>;
 
   constructor(private readonly options: TerminalBrokerOptions) {
     this.describe = options.describeCaller ?? describeCaller;
@@ -97,7 +118,8 @@ export class TerminalBroker {
         case 'kubectl': {
           const provider = this.providerNamed(request.provider);
           if (typeof provider === 'string') return error('usage', provider);
-          return await this.credential(provider, { kind: request.verb, verb: request.verb, scopes: request.scopes, signIn: request.signIn }, context);
+          const cluster = request.verb === 'kubectl' ? request.cluster : undefined;
+          return await this.credential(provider, { kind: request.verb, verb: request.verb, scopes: request.scopes, signIn: request.signIn, ...(cluster ? { cluster } : {}) }, context);
         }
         case 'git-get': {
           const provider = this.gitProvider(request.target);
@@ -120,43 +142,66 @@ export class TerminalBroker {
   private async credential(provider: TerminalProvider, ask: CredentialAsk, context: RequestContext): Promise<Reply> {
     const { consent, logger } = this.options;
     const tool = toolLabels[ask.kind];
-    if (provider.problem) return error('failed', `${provider.label} is not set up: ${provider.problem}`);
-    const remembered = consent.remembered(provider.id, ask.kind);
+    if (provider.problem || !provider.issuer || !provider.clientId) return error('failed', `${provider.label} is not set up: ${provider.problem ?? 'no issuer or client id'}`);
+    const subject: ConsentSubject = { provider: { id: provider.id, label: provider.label, issuer: provider.issuer, clientId: provider.clientId }, kind: ask.kind, ...(ask.cluster ? { cluster: ask.cluster } : {}) };
+    const remembered = consent.remembered(subject);
     if (remembered === 'deny') {
       return error('refused', `You denied ${tool} access to ${provider.label} in this VS Code window. Run "OAuth Anywhere: Reset Terminal Access" there to be asked again.`);
     }
     const scopes = ask.scopes?.length ? ask.scopes : provider.defaultScopes;
-    let [session] = await provider.getSessions(scopes);
-    if (!session && !ask.signIn) {
+    const [offered] = await provider.getSessions(scopes);
+    if (!offered && !ask.signIn) {
       return error('not-signed-in', `Not signed in to ${provider.label} with the scopes "${scopes.join(' ')}". Sign in from VS Code's Accounts menu, or run the command without --no-sign-in.`);
     }
     if (!remembered) {
       // Read from /proc only when a person is asked: remembered answers stay fast.
-      const caller = await this.describe(context.pid);
-      const allowed = await consent.decide({ provider, kind: ask.kind, verb: ask.verb, caller, account: session?.account.label, scopes, host: ask.host });
-      if (!allowed) {
+      const callers = await this.describe(context.pid);
+      const allowed = await consent.decide(
+        {
+          ...subject,
+          verb: ask.verb,
+          ...(callers ? { callers } : {}),
+          ...(offered ? { account: offered.account.label } : {}),
+          // What the token will really carry: the session's granted scopes, or what the sign-in asks for.
+          scopes: offered ? [...offered.scopes] : signInScopes(scopes, provider.defaultScopes),
+          ...(ask.host ? { host: ask.host } : {}),
+        },
+        context.signal,
+      );
+      if (!allowed && !context.signal.aborted) {
         logger.info(`Terminal: ${tool} was refused a token of ${provider.label}.`);
         return error('refused', `Access to ${provider.label} was refused in the VS Code window.`);
       }
     }
     if (context.signal.aborted) return error('failed', 'The command stopped before it got an answer.');
+    // The question may have been up for minutes: what was read before it may have expired or been
+    // rotated since, or a sign-in may have finished. Without a question, what was read is current.
+    let session = remembered ? offered : await this.afterTheQuestion(provider, scopes, offered);
+    if (offered && !session) return error('failed', `The session of ${offered.account.label} at ${provider.label} ended while you were asked. Run the command again.`);
     if (!session) {
       logger.info(`Terminal: ${tool} asked for ${provider.label}, which has no session; signing in.`);
       context.notify(`Not signed in to ${provider.label}: sign in in the VS Code window (its notification shows how). Ctrl+C cancels.`);
       session = await provider.createSession(scopes, context.signal);
     }
-    const expiresAt = await provider.expiresAt(session.id);
+    // The token and its expiry from one record: a refresh in between cannot pair one token's expiry with another.
+    const token = await provider.storedToken(session.id);
+    if (!token) return error('failed', `The session of ${session.account.label} at ${provider.label} was signed out just now. Run the command again.`);
     logger.info(`Terminal: gave ${tool} the token of ${session.account.label} at ${provider.label}.`);
     return {
       kind: 'credential',
       credential: {
-        accessToken: session.accessToken,
-        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...token,
         scopes: [...session.scopes],
         account: session.account.label,
         provider: { id: provider.id, label: provider.label },
       },
     };
+  }
+
+  /** The session the person was shown, read again; with none shown, any that serves the scopes now. */
+  private async afterTheQuestion(provider: TerminalProvider, scopes: readonly string[], shown: AuthSession | undefined): Promise<AuthSession | undefined> {
+    const sessions = await provider.getSessions(scopes);
+    return shown ? sessions.find((candidate) => candidate.id === shown.id) : sessions[0];
   }
 
   /** git was refused with this token: the identity provider decides, as for reportRejectedToken. */
@@ -184,11 +229,11 @@ export class TerminalBroker {
           ? []
           : await Promise.all(
               (await provider.listSessions()).map(async (session) => {
-                const expiresAt = await provider.expiresAt(session.id);
+                const expiresAt = (await provider.storedToken(session.id))?.expiresAt;
                 return { account: session.account.label, scopes: [...session.scopes], ...(expiresAt !== undefined ? { expiresAt } : {}) };
               }),
             ),
-        alwaysAllowed: this.options.consent.alwaysAllowedKinds(provider.id),
+        alwaysAllowed: this.options.consent.alwaysAllowedTools(provider),
       })),
     );
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { redactSecretShapes } from '../oauth/redact.js';
 
-/** Shells that only pass a command on (`sh -c`, a subshell) say nothing about who asked. */
-const shells = new Set(['sh', 'bash', 'dash', 'zsh', 'fish', 'ksh', 'mksh', 'ash', 'busybox', 'pwsh', 'powershell', 'cmd.exe']);
-const maxDepth = 8;
+const shells = new Set(['sh', 'bash', 'dash', 'zsh', 'fish', 'ksh', 'mksh', 'ash', 'pwsh', 'powershell']);
+/** Shell options that take the next argument as their value, so that it is not read as a script. */
+const optionsWithValue = new Set(['--init-file', '--rcfile', '-o', '+o', '-O', '+O', '-C', '--init-command']);
+const maxProcesses = 6;
 const maxLength = 160;
 
 interface ProcessInfo {
@@ -14,32 +15,56 @@ interface ProcessInfo {
 export type ProcessReader = (pid: number) => Promise<ProcessInfo | undefined>;
 
 /**
- * Who ran the `oauth-anywhere` command with this process id, for the consent modal: the command line
- * the person typed (`git clone https://...`), and the program that called the command when that is
- * another one (`git-remote-https`). Read from /proc, so only on Linux; elsewhere undefined. The pid
- * is what the command says of itself: this names the caller to the person, it proves nothing (the
- * secret and the consent do the guarding). Text that looks like a secret is cut out.
+ * Who ran the `oauth-anywhere` command with this process id, for the consent modal: the command
+ * lines of its parent processes, outermost first, up to the shell at whose prompt the chain started
+ * (a shell with neither a script nor a command to run), e.g. `bash (its prompt)`, `git clone
+ * https://…`, `git-remote-https origin https://…`. A script shows as the script (`bash ./deploy.sh`),
+ * never as something typed. Read from /proc, so only on Linux; elsewhere undefined. It is what these
+ * processes say of themselves: it names the caller to the person and proves nothing (a program can
+ * choose its own arguments; the secret and the consent do the guarding). Text that looks like a
+ * secret is cut out.
  */
-export async function describeCaller(pid: number, read: ProcessReader = readLinuxProcess): Promise<string | undefined> {
+export async function describeCaller(pid: number, read: ProcessReader = readLinuxProcess): Promise<string[] | undefined> {
   const self = await read(pid);
   if (!self) return undefined;
-  const chain: string[][] = [];
+  const chain: string[] = [];
   let current = self.parent;
-  for (let depth = 0; depth < maxDepth && current > 1; depth++) {
+  while (chain.length < maxProcesses && current > 1) {
     const info = await read(current);
-    if (!info || !info.argv.length) break;
-    const program = programName(info.argv[0]!);
-    if (shells.has(program)) {
-      // An interactive shell is the terminal itself: the search ends there.
-      if (!info.argv.includes('-c')) break;
-    } else chain.push(info.argv);
+    if (!info?.argv.length) break;
+    const shell = shellRole(info.argv);
+    if (shell === 'prompt') {
+      chain.push(`${programName(info.argv[0]!)} (its prompt)`);
+      break;
+    }
+    // git runs a `!` credential helper as `sh -c '<helper> "$@"' <helper> get`: that shell, between
+    // git and the command, repeats the command itself and is left out.
+    const gitsHelperShell = shell === 'command' && current === self.parent && (await isGitsHelperShell(info, read));
+    if (!gitsHelperShell) chain.push(shorten(info.argv.join(' ')));
     current = info.parent;
   }
-  const outermost = chain.at(-1);
-  const nearest = chain[0];
-  if (!outermost || !nearest) return 'typed in the terminal';
-  const typed = shorten(outermost.join(' '));
-  return nearest === outermost ? typed : `${typed} (via ${programName(nearest[0]!)})`;
+  return chain.reverse();
+}
+
+/** A shell at its prompt (no script, no command), running a command string (-c), or running a script; undefined for other programs. */
+function shellRole(argv: readonly string[]): 'prompt' | 'command' | 'script' | undefined {
+  if (!shells.has(programName(argv[0]!))) return undefined;
+  for (let index = 1; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') return index + 1 < argv.length ? 'script' : 'prompt';
+    if (optionsWithValue.has(arg)) index++;
+    // -c, -lc, -ec, pwsh's -Command / -c: a command string follows.
+    else if (/^-[a-z]*c$/i.test(arg) || /^-command$/i.test(arg)) return 'command';
+    else if (/^-noexit$/i.test(arg)) return 'prompt';
+    else if (!/^[-+]/.test(arg)) return 'script';
+  }
+  return 'prompt';
+}
+
+async function isGitsHelperShell(shell: ProcessInfo, read: ProcessReader): Promise<boolean> {
+  if (!shell.argv.some((arg) => /\bgit-credential (get|store|erase)\b/.test(arg)) || shell.parent <= 1) return false;
+  const parent = await read(shell.parent);
+  return !!parent?.argv.length && programName(parent.argv[0]!).startsWith('git');
 }
 
 function programName(argv0: string): string {
@@ -48,7 +73,7 @@ function programName(argv0: string): string {
 
 function shorten(text: string): string {
   // A URL's user:password part is cut out as well as anything shaped like a token.
-  const clean = redactSecretShapes(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1…@').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const clean = redactSecretShapes(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1…@').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return clean.length > maxLength ? `${clean.slice(0, maxLength - 1)}…` : clean;
 }
 

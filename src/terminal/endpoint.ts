@@ -12,6 +12,8 @@ export const terminalSocketPrefix = 'terminal-';
 const socketSuffix = '.sock';
 /** A command that connected but sends no request within this long is dropped. */
 const requestTimeoutMs = 10_000;
+/** How often a connection whose client ended its input is checked for a reader while its request runs. */
+const readerProbeMs = 1_000;
 
 export type RequestHandler = (request: TerminalRequest, context: RequestContext) => Promise<Reply>;
 
@@ -39,11 +41,13 @@ export interface TerminalEndpoint extends EndpointPlan {
 /**
  * Listens on the planned path (socket mode 0600) and serves one request per connection: a JSON
  * envelope line, checked for the window's secret, then the handler's notices and reply as JSON
- * lines. A connection that closes early aborts its request (a sign-in it started stops).
+ * lines. A client that ends its input after the request (`nc -N`, socat) still gets the answer; one
+ * that is gone aborts its request (a sign-in it started stops).
  */
 export async function openTerminalEndpoint(plan: EndpointPlan, handle: RequestHandler, logger: Logger): Promise<TerminalEndpoint> {
   const connections = new Set<Socket>();
-  const server = createServer((socket) => {
+  // Half-open: the end of the client's input is not the end of the conversation.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
     serveConnection(socket, plan.secret, handle, logger);
@@ -80,16 +84,26 @@ function serveConnection(socket: Socket, secret: string, handle: RequestHandler,
   socket.on('error', () => undefined); // a command that went away mid-answer: nothing to tell it
   let buffered = '';
   const timer = setTimeout(() => socket.destroy(), requestTimeoutMs);
+  const take = (line: string) => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    void serveRequest(socket, line, secret, handle, logger);
+  };
   const onData = (chunk: string) => {
     buffered += chunk;
     const newline = buffered.indexOf('\n');
-    if (newline < 0 && buffered.length <= maxRequestBytes) return;
+    if (newline >= 0) return take(buffered.slice(0, newline));
+    if (buffered.length <= maxRequestBytes) return;
     clearTimeout(timer);
     socket.off('data', onData);
-    if (newline < 0) return finish(socket, { kind: 'error', code: 'usage', message: 'The request is too large.' });
-    void serveRequest(socket, buffered.slice(0, newline), secret, handle, logger);
+    socket.off('end', onEnd);
+    finish(socket, { kind: 'error', code: 'usage', message: 'The request is too large.' });
   };
+  // The end of input also ends the request line (`printf '{...}' | nc -N`).
+  const onEnd = () => (buffered ? take(buffered) : socket.destroy());
   socket.on('data', onData);
+  socket.once('end', onEnd);
   socket.once('close', () => clearTimeout(timer));
 }
 
@@ -103,6 +117,7 @@ async function serveRequest(socket: Socket, line: string, secret: string, handle
   const controller = new AbortController();
   const abort = () => controller.abort();
   socket.once('close', abort);
+  const stopProbing = probeForReaderAfterEnd(socket);
   const context: RequestContext = {
     pid: envelope.pid,
     signal: controller.signal,
@@ -114,8 +129,33 @@ async function serveRequest(socket: Socket, line: string, secret: string, handle
   } catch (caught) {
     reply = { kind: 'error', code: 'failed', message: caught instanceof Error ? caught.message : String(caught) };
   }
+  stopProbing();
   socket.off('close', abort);
   finish(socket, reply);
+}
+
+/**
+ * The end of a client's input means either "that was my request" (a client that half-closes) or
+ * "I am gone" (our command hangs up on Ctrl+C by closing its socket). Only a write tells them
+ * apart: to a client that is gone it fails at once (EPIPE), which closes the socket and aborts the
+ * request. So once the input has ended, an empty line (which readers of the protocol skip) is
+ * written at once and then every readerProbeMs until the answer is ready.
+ */
+function probeForReaderAfterEnd(socket: Socket): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const probe = () => {
+    if (socket.writable) socket.write('\n');
+  };
+  const start = () => {
+    probe();
+    timer = setInterval(probe, readerProbeMs);
+  };
+  if (socket.readableEnded) start();
+  else socket.once('end', start);
+  return () => {
+    socket.off('end', start);
+    clearInterval(timer);
+  };
 }
 
 function finish(socket: Socket, reply: Reply): void {
@@ -155,7 +195,10 @@ function parseRequest(request: Record<string, unknown>): TerminalRequest | strin
       if (request.scopes !== undefined && !(Array.isArray(request.scopes) && request.scopes.every((scope) => typeof scope === 'string' && scope && !/\s/.test(scope)))) {
         return 'The scopes must be a list of scope names without spaces.';
       }
-      return { verb: request.verb, signIn, ...(request.provider !== undefined ? { provider: request.provider } : {}), ...(request.scopes !== undefined ? { scopes: request.scopes as string[] } : {}) };
+      const common = { signIn, ...(request.provider !== undefined ? { provider: request.provider } : {}), ...(request.scopes !== undefined ? { scopes: request.scopes as string[] } : {}) };
+      if (request.verb === 'token') return { verb: 'token', ...common };
+      if (request.cluster !== undefined && (typeof request.cluster !== 'string' || request.cluster.length > 2048)) return 'The cluster must be a server URL.';
+      return { verb: 'kubectl', ...common, ...(request.cluster !== undefined ? { cluster: request.cluster } : {}) };
     }
     case 'git-get':
     case 'git-erase': {

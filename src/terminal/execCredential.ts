@@ -7,17 +7,25 @@ const group = 'client.authentication.k8s.io';
 export const supportedExecApiVersions = [`${group}/v1`, `${group}/v1beta1`] as const;
 export type ExecApiVersion = (typeof supportedExecApiVersions)[number];
 
-/** The version from KUBERNETES_EXEC_INFO; v1 when it is absent (a plugin run by hand). */
-export function requestedExecApiVersion(execInfo: string | undefined): ExecApiVersion | { unsupported: string } {
-  if (!execInfo) return `${group}/v1`;
-  let apiVersion: unknown;
+export interface ExecInfo {
+  apiVersion: ExecApiVersion;
+  /** The API server, when the kubeconfig's exec section sets `provideClusterInfo: true`. */
+  cluster?: string;
+}
+
+/** What client-go passed in KUBERNETES_EXEC_INFO: the version to answer in (v1 when absent: a plugin run by hand) and the cluster. */
+export function readExecInfo(execInfo: string | undefined): ExecInfo | { unsupported: string } {
+  if (!execInfo) return { apiVersion: `${group}/v1` };
+  let info: { apiVersion?: unknown; spec?: { cluster?: { server?: unknown } } };
   try {
-    apiVersion = (JSON.parse(execInfo) as { apiVersion?: unknown }).apiVersion;
+    info = JSON.parse(execInfo) as typeof info;
   } catch {
     return { unsupported: 'KUBERNETES_EXEC_INFO is not JSON' };
   }
-  const supported = supportedExecApiVersions.find((version) => version === apiVersion);
-  return supported ?? { unsupported: `apiVersion ${JSON.stringify(apiVersion)}` };
+  const apiVersion = supportedExecApiVersions.find((version) => version === info?.apiVersion);
+  if (!apiVersion) return { unsupported: `apiVersion ${JSON.stringify(info?.apiVersion)}` };
+  const server = info.spec?.cluster?.server;
+  return typeof server === 'string' && server ? { apiVersion, cluster: server } : { apiVersion };
 }
 
 export interface ExecCredential {

@@ -2,7 +2,8 @@
  * What the `oauth-anywhere` command and the VS Code window that opened its terminal say to each
  * other over the window's terminal endpoint: the command sends one JSON line (an envelope carrying
  * the window's secret and one request), the window answers with JSON lines: zero or more notices,
- * then exactly one outcome. Shared by the command's own small bundle (dist/cli.js) and the endpoint,
+ * then exactly one outcome. Empty lines may come in between (the window checking that someone
+ * still reads after the command ended its input); readers skip them. Shared by the command's own small bundle (dist/cli.js) and the endpoint,
  * so it imports nothing.
  */
 
@@ -27,7 +28,9 @@ export interface GitTarget {
 }
 
 export type TerminalRequest =
-  | { verb: 'token' | 'kubectl'; provider?: string; scopes?: string[]; signIn: boolean }
+  | { verb: 'token'; provider?: string; scopes?: string[]; signIn: boolean }
+  /** `cluster`: the API server, when kubectl passes the cluster's info (consent then holds per cluster). */
+  | { verb: 'kubectl'; provider?: string; scopes?: string[]; signIn: boolean; cluster?: string }
   | { verb: 'git-get'; target: GitTarget; signIn: boolean }
   /** git got 401 with this token: the identity provider decides what happens to the session. */
   | { verb: 'git-erase'; target: GitTarget; token: string }
@@ -59,8 +62,8 @@ export interface ProviderStatus {
   problem?: string;
   gitHosts: string[];
   sessions: Array<{ account: string; scopes: string[]; expiresAt?: number }>;
-  /** Tool kinds the user always allowed for this provider. */
-  alwaysAllowed: ToolKind[];
+  /** The tools the user always allowed for this provider, e.g. `git`, `kubectl for https://k8s.example:6443`. */
+  alwaysAllowed: string[];
 }
 
 export type ErrorCode = 'usage' | 'not-signed-in' | 'refused' | 'failed';

@@ -3,6 +3,7 @@ import type { AuthSessionChanges, RejectionOutcome, SessionManager } from '../au
 import type { SettingProblem } from '../config.js';
 import { isOAuthError } from '../oauth/errors.js';
 import type { Logger } from '../oauth/types.js';
+import { storedToken, type StoredToken } from '../terminal/broker.js';
 import { notifySettingsProblems, notifySignInFailure } from './notifications.js';
 import { openIdentityProviderPage } from './openExternal.js';
 import type { RecentErrors } from './services.js';
@@ -78,14 +79,13 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
   }
 
   /**
-   * When the session's access token expires (epoch ms), for terminal tools that pass it on (git's
-   * password_expiry_utc, kubectl's expirationTimestamp). Sessions carry no expiry, so it is read
-   * from the manager's store, as stored.
+   * The session's access token with its expiry, for terminal tools that pass the expiry on (git's
+   * password_expiry_utc, kubectl's expirationTimestamp). Sessions carry no expiry, so both are read
+   * from one record of the manager's store.
    */
-  async tokenExpiry(sessionId: string): Promise<number | undefined> {
+  async storedToken(sessionId: string): Promise<StoredToken | undefined> {
     const backend = this.connect();
-    if (!('manager' in backend)) return undefined;
-    return (await backend.manager.store.all()).find((session) => session.id === sessionId)?.tokens.expiresAt;
+    return 'manager' in backend ? storedToken(backend.manager.store, sessionId) : undefined;
   }
 
   /** Settings changed: the old configuration's sessions leave the Accounts menu, the new one's arrive. */

@@ -22,19 +22,19 @@ async function resetAccess(registry: ProviderRegistry, consent: ConsentKeeper): 
     void vscode.window.showInformationMessage(vscode.l10n.t('No terminal tool has a remembered answer; each one asks on its first use.'));
     return;
   }
-  const describe = { always: vscode.l10n.t('always allowed'), window: vscode.l10n.t('allowed in this window'), denied: vscode.l10n.t('denied in this window') };
+  const describe = { always: vscode.l10n.t('always allowed'), denied: vscode.l10n.t('denied in this window') };
   const picked = await vscode.window.showQuickPick(
     decisions.map((decision) => ({
-      label: toolLabels[decision.kind],
+      label: decision.cluster ? vscode.l10n.t('{0} for {1}', toolLabels[decision.kind], decision.cluster) : toolLabels[decision.kind],
       description: registry.get(decision.providerId)?.label ?? decision.providerId,
-      detail: describe[decision.decision],
+      detail: vscode.l10n.t('{0}; {1}, client {2}', describe[decision.decision], decision.issuer, decision.clientId),
       picked: true,
       decision,
     })),
     { canPickMany: true, placeHolder: vscode.l10n.t('Forget these answers: the tool asks again on its next use') },
   );
   if (!picked?.length) return;
-  for (const { decision } of picked) await consent.forget(decision.providerId, decision.kind);
+  for (const { decision } of picked) await consent.forget(decision.key);
   void vscode.window.showInformationMessage(vscode.l10n.t('Forgot {0} answer(s); those tools ask again on their next use.', picked.length));
 }
 

@@ -5,25 +5,36 @@ import type { AlwaysAllowedStore, ConsentAnswer, ConsentQuestion } from '../term
 const alwaysAllowedKey = 'oauthAnywhere.terminal.alwaysAllowed';
 
 /**
- * The consent modal: which tool (verb and the command line that started it, where the system tells),
- * for which identity provider, account and scopes. Everything in it is plain text: the caller's
- * command line is whatever that process says, so it is never rendered as markdown.
+ * The consent modal: which tool (verb and the command lines that started it, where the system
+ * tells), for which identity provider, account and the scopes the token carries. Everything in it
+ * is plain text: the callers' command lines are whatever those processes say, so they are never
+ * rendered as markdown.
  */
 export async function askTerminalConsent(question: ConsentQuestion): Promise<ConsentAnswer> {
   const tool = toolLabels[question.kind];
   const allowOnce = vscode.l10n.t('Allow Once');
   const always = vscode.l10n.t('Always Allow for This Tool');
   const deny = vscode.l10n.t('Deny');
+  const callers = question.callers?.length
+    ? [vscode.l10n.t('Started by (what these processes say of themselves, outermost first):'), ...question.callers.map((line) => `    ${line}`)]
+    : [vscode.l10n.t('Started by: not known on this system')];
+  const target =
+    question.kind === 'git' && question.host
+      ? [vscode.l10n.t('For the git server: {0}', question.host)]
+      : question.kind === 'kubectl'
+        ? [question.cluster ? vscode.l10n.t('For the Kubernetes cluster: {0}', question.cluster) : vscode.l10n.t('For the Kubernetes cluster: not named by kubectl (set "provideClusterInfo: true" in the kubeconfig to tie answers to one cluster)')]
+        : [];
+  const scopes = question.scopes.join(' ') || vscode.l10n.t('(none)');
   const detail = [
     vscode.l10n.t('Command: oauth-anywhere {0}', question.verb),
-    vscode.l10n.t('Started by: {0}', question.caller ?? vscode.l10n.t('not known on this system')),
-    ...(question.host ? [vscode.l10n.t('For the git server: {0}', question.host)] : []),
-    vscode.l10n.t('Identity provider: {0} ({1})', question.provider.label, question.provider.id),
+    ...callers,
+    ...target,
+    vscode.l10n.t('Identity provider: {0} ({1}) at {2}', question.provider.label, question.provider.id, question.provider.issuer),
     vscode.l10n.t('Account: {0}', question.account ?? vscode.l10n.t('not signed in yet (signing in comes next)')),
-    vscode.l10n.t('Scopes: {0}', question.scopes.join(' ') || vscode.l10n.t('(none)')),
+    question.account ? vscode.l10n.t('Scopes of the token: {0}', scopes) : vscode.l10n.t('Scopes the sign-in asks for: {0}', scopes),
     '',
     vscode.l10n.t('The tool gets an access token that acts as you at this identity provider until it expires.'),
-    vscode.l10n.t('"Allow Once" and "Deny" hold for this window; "Always Allow for This Tool" for every window. "OAuth Anywhere: Reset Terminal Access" forgets them.'),
+    vscode.l10n.t('"Allow Once" gives it to this request only. "Deny" holds for this window, "Always Allow for This Tool" for every window; "OAuth Anywhere: Reset Terminal Access" forgets them.'),
   ].join('\n');
   // Deny comes first, so it is the default button: a person still typing in the terminal when the
   // modal appears and pressing Enter refuses rather than hands out a token.

@@ -14,6 +14,7 @@ export function terminalProviders(registry: ProviderRegistry): TerminalProvider[
     return {
       id: definition.id,
       label: definition.label,
+      ...(settings.ok ? { issuer: settings.settings.provider.issuer, clientId: settings.settings.provider.clientId } : {}),
       defaultScopes: settings.ok ? settings.settings.provider.scopes : [],
       gitHosts: parseGitHosts(definition.read('gitHosts')).hosts,
       gitUsername: definition.read('gitUsername'),
@@ -22,7 +23,7 @@ export function terminalProviders(registry: ProviderRegistry): TerminalProvider[
       createSession: (scopes, signal) => provider.createSession(scopes, {}, signal),
       reportRejected: (sessionId) => provider.reportRejected(sessionId),
       listSessions: () => provider.listSessions(),
-      expiresAt: (sessionId) => provider.tokenExpiry(sessionId),
+      storedToken: (sessionId) => provider.storedToken(sessionId),
     };
   });
 }

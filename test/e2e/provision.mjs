@@ -49,10 +49,12 @@ const CODE_SERVER_PACKAGE_DIR = path.join(HERE, 'code-server');
 // Debian packages: Chromium for the browser, fonts so screenshots show text, what node-gyp
 // needs to build code-server's native modules (kerberos needs libkrb5-dev for gssapi.h), and the
 // real tools the terminal tests run: git (with git-http-backend), openssl (the stand-in Kubernetes
-// API server's certificate) and, when no kubectl is on PATH, Debian's kubernetes-client.
+// API server's certificate), curl (the README's example) and, when no kubectl is on PATH, Debian's
+// kubernetes-client.
 export const DEBIAN_PACKAGES = [
   'git',
   'openssl',
+  'curl',
   ...(spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error ? ['kubernetes-client'] : []),
   'chromium',
   'fonts-liberation',

@@ -172,10 +172,11 @@ describe('OAuth Anywhere in the integrated terminal (code-server)', () => {
     await typeInTerminal(`git clone ${git.announced.repositoryUrl} demo > ${outputs}/clone.log 2>&1; echo $? > ${outputs}/clone.rc`);
     await answerConsent('git', /^Always Allow for This Tool$/, [
       /git \(credential helper\) in a terminal asks for your OAuth Anywhere token/,
-      new RegExp(`Started by: git clone ${git.announced.repositoryUrl.replace(/[.]/g, '\\.')} demo`),
+      /Started by \(what these processes say of themselves, outermost first\):\s/,
+      new RegExp(`\\sgit clone ${git.announced.repositoryUrl.replace(/[.]/g, '\\.')} demo\\s`),
       new RegExp(`For the git server: ${new URL(git.announced.origin).host.replace(/[.]/g, '\\.')}`),
       /Account: not signed in yet/,
-      /Scopes: openid profile email offline_access/,
+      /Scopes the sign-in asks for: email offline_access openid profile/,
     ]);
     const prompt = toast(env.page, /Enter code/);
     await prompt.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -196,7 +197,7 @@ describe('OAuth Anywhere in the integrated terminal (code-server)', () => {
     assert.ok(env.ready, 'set-up finished');
     const { outputs } = env;
     await typeInTerminal(`oauth-anywhere token --json > ${outputs}/token.json 2> ${outputs}/token.err; echo $? > ${outputs}/token.rc`);
-    await answerConsent('token', /^Allow Once$/, [/oauth-anywhere token in a terminal asks for your OAuth Anywhere token/, /Started by: typed in the terminal/, /Account: demo/]);
+    await answerConsent('token', /^Allow Once$/, [/oauth-anywhere token in a terminal asks for your OAuth Anywhere token/, /Started by \(what these processes say of themselves, outermost first\):\s+\S+ \(its prompt\)/, /Account: demo/, /Scopes of the token: email offline_access openid profile/]);
     const rc = await waitForFile(path.join(outputs, 'token.rc'));
     const stderr = fs.readFileSync(path.join(outputs, 'token.err'), 'utf8');
     assert.equal(rc.trim(), '0', stderr);

@@ -4,13 +4,15 @@
 // git's erase and a retry that gets a fresh one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentialHelperEntries, gitConfigVariables } from '../../src/terminal/gitEnvironment.js';
+import { parseGitHosts } from '../../src/terminal/gitHosts.js';
 import { startGitServer, type GitServer } from '../support/gitServer.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { readmeSection } from '../support/readme.js';
 import { commandPath, gitCredentialHelper, runTool } from '../support/terminalCommand.js';
 import { openTestWindow, type TestWindow } from '../support/terminalWindow.js';
 
@@ -52,7 +54,9 @@ describe('git through the credential helper, against a git server that trusts th
     assert.equal(question!.kind, 'git');
     assert.equal(question!.verb, 'git-credential get');
     assert.equal(question!.host, new URL(server.origin).host);
-    assert.match(question!.caller ?? '', /\(via git-remote-http\)$/);
+    // git clone, then the transport git started (nearest last); git's `sh -c` around the helper is left out.
+    assert.ok(question!.callers?.some((line) => line === `git clone ${server.repositoryUrl('demo')} demo`), question!.callers?.join('\n'));
+    assert.match(question!.callers?.at(-1) ?? '', /\/git-remote-http origin /);
     const [session] = await window.manager.listSessions();
     assert.deepEqual(tokensSeen(), [session!.accessToken], 'the password git sent is the session token');
     assert.ok(server.requests.some((request) => request.status === 401 && !request.token), 'git first tried without credentials');
@@ -102,6 +106,29 @@ describe('git through the credential helper, against a git server that trusts th
     assert.equal((await idp.userinfo(fresh!.accessToken)).status, 200);
   });
 
+  it("a store helper: from git's config files or earlier GIT_CONFIG_* entries it never gets the token; given with git -c it does, as the README says", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'oauth-anywhere-git-store-'));
+    try {
+      writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = store\n');
+      const existing = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: 'store' };
+      const { variables } = gitConfigVariables(existing, credentialHelperEntries([server.origin], gitCredentialHelper()));
+      const storing = window.env({ HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: undefined, ...existing, ...variables });
+      const stored = join(home, '.git-credentials');
+      const listed = await runTool('git', ['ls-remote', server.repositoryUrl('demo')], { env: storing, cwd: home });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(!existsSync(stored), 'nothing stored');
+      const [session] = await window.manager.listSessions();
+      const overridden = await runTool('git', ['-c', 'credential.helper=store', 'ls-remote', server.repositoryUrl('demo')], { env: storing, cwd: home });
+      assert.equal(overridden.code, 0, overridden.stderr);
+      assert.ok(readFileSync(stored, 'utf8').includes(session!.accessToken), 'git -c credential.helper=store stored the token');
+      const readme = readmeSection('In the terminal');
+      assert.match(readme, /`git -c credential\.helper=store …` \(or the same in `GIT_CONFIG_PARAMETERS`\) stores the token/);
+      assert.doesNotMatch(readme, /never writes the token to disk/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('other hosts get no answer (git asks its next helper); store and a malformed request are no-ops', async () => {
     const other = await runTool(commandPath(), ['git-credential', 'get'], { env, input: 'protocol=https\nhost=elsewhere.example\n\n' });
     assert.deepEqual([other.code, other.stdout, other.stderr], [0, '', '']);
@@ -112,5 +139,55 @@ describe('git through the credential helper, against a git server that trusts th
     const empty = await runTool(commandPath(), ['git-credential', 'get'], { env, input: '\n' });
     assert.deepEqual([empty.code, empty.stdout], [0, '']);
     assert.equal(window.questions.length, 1, 'none of these asked for consent');
+  });
+});
+
+describe('git hosts as git writes them: an explicit default port, international names, no wildcards', () => {
+  let idp: TestIdp;
+  let window: TestWindow;
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  const setting = ['git.example.com', 'gít.example', '*.example.org'];
+  const fill = (url: string) => runTool('git', ['credential', 'fill'], { env, cwd: home, input: `url=${url}\n\n` });
+  const password = (stdout: string) => /^password=(.*)$/m.exec(stdout)?.[1];
+
+  before(async () => {
+    idp = await startTestIdp({ deviceInterval: 0.02 });
+    window = await openTestWindow(idp, { gitHosts: setting });
+    await window.manager.createSession([]);
+    home = mkdtempSync(join(tmpdir(), 'oauth-anywhere-git-hosts-'));
+    // The user's own helper, which every host the setting does not really name must keep.
+    writeFileSync(join(home, '.gitconfig'), '[credential]\n\thelper = "!f() { echo username=own; echo password=own-password; }; f"\n');
+    const origins = parseGitHosts(setting).hosts.flatMap((host) => host.configOrigins);
+    const { variables } = gitConfigVariables({}, credentialHelperEntries(origins, gitCredentialHelper()));
+    env = window.env({ HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: undefined, ...variables });
+  });
+  after(async () => {
+    await window?.close();
+    await idp?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('a URL with :443 gets the token (git names the host with the port)', async () => {
+    const [session] = await window.manager.listSessions();
+    const run = await fill('https://git.example.com:443/team/app.git');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(password(run.stdout), session!.accessToken);
+  });
+
+  it('an international name gets the token in Unicode and in its xn-- form', async () => {
+    const [session] = await window.manager.listSessions();
+    for (const url of ['https://gít.example/app.git', 'https://xn--gt-nja.example/app.git']) {
+      const run = await fill(url);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(password(run.stdout), session!.accessToken, url);
+    }
+  });
+
+  it("a wildcard entry is refused with its reason and takes nothing from the user's own helpers", async () => {
+    assert.match(parseGitHosts(setting).problems.join('\n'), /"\*\.example\.org": wildcards are not supported/);
+    const run = await fill('https://code.example.org/app.git');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(password(run.stdout), 'own-password');
   });
 });

@@ -22,9 +22,9 @@ function kubectlMinorVersion(): number {
   return Number.parseInt((JSON.parse(run.stdout) as { clientVersion: { minor: string } }).clientVersion.minor, 10);
 }
 
-function kubeconfig(standIn: KubeApiStandIn, apiVersion: string, args: string[] = ['kubectl']): string {
+function kubeconfig(standIn: KubeApiStandIn, apiVersion: string, args: string[] = ['kubectl'], { provideClusterInfo = false } = {}): string {
   // v1 requires interactiveMode; the command never reads stdin, so Never.
-  const interactive = apiVersion.endsWith('/v1') ? '\n      interactiveMode: Never' : '';
+  const interactive = `${apiVersion.endsWith('/v1') ? '\n      interactiveMode: Never' : ''}${provideClusterInfo ? '\n      provideClusterInfo: true' : ''}`;
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -90,10 +90,32 @@ describe('kubectl with oauth-anywhere as its exec credential plugin', () => {
       assert.deepEqual(new Set(seen.map((request) => `${request.status} ${request.token === session.accessToken}`)), new Set(['200 true']));
       assert.equal(window.questions.length, 1);
       assert.equal(window.questions[0]!.kind, 'kubectl');
-      assert.match(window.questions[0]!.caller ?? '', /kubectl/);
+      assert.match(window.questions[0]!.callers?.at(-1) ?? '', /kubectl/);
       assert.ok(!run.stderr.includes(session.accessToken));
     });
   }
+
+  it('with provideClusterInfo, the modal names the cluster and "Always Allow" holds for that cluster only', async () => {
+    const second = await startKubeApiStandIn({ userinfoUrl: new URL(idp.provider.pathFor('userinfo'), idp.issuer).href });
+    try {
+      const window = await openTestWindow(idp);
+      windows.push(window);
+      await window.manager.createSession([]);
+      const config = (server: KubeApiStandIn) => kubeconfig(server, versions[0]!, ['kubectl'], { provideClusterInfo: true });
+      for (const [server, asked] of [[standIn, 1], [standIn, 1], [second, 2]] as const) {
+        const run = await kubectl(window, config(server));
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(window.questions.length, asked, `${server.url}: ${asked} question(s) so far`);
+        assert.equal(window.questions.at(-1)!.cluster, server === standIn ? standIn.url : second.url);
+      }
+      const withoutCluster = await kubectl(window, kubeconfig(standIn, versions[0]!));
+      assert.equal(withoutCluster.code, 0, withoutCluster.stderr);
+      assert.equal(window.questions.length, 3, 'a kubeconfig that names no cluster is asked about on its own');
+      assert.equal(window.questions.at(-1)!.cluster, undefined);
+    } finally {
+      await second.close();
+    }
+  });
 
   it('a refusal reaches the person: kubectl fails and shows why', async () => {
     const window = await openTestWindow(idp, { consent: () => 'deny' });

@@ -3,6 +3,7 @@
 // a terminal and Ctrl+C, the window's secret, and twenty tools at once on an expired session.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { ConsentAnswer } from '../../src/terminal/consent.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { commandPath, runTool, startTool } from '../support/terminalCommand.js';
 import { openTestWindow, type TestWindow } from '../support/terminalWindow.js';
@@ -59,6 +60,28 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
     assert.ok(expiresAt > before + 3500_000 && expiresAt <= Date.now() + 3600_000, `expires_at ${String(answer.expires_at)}`);
     assert.ok(Number(answer.expires_in) > 3500 && Number(answer.expires_in) <= 3600);
     assert.equal((await idp.userinfo(String(answer.access_token))).status, 200);
+  });
+
+  it('--header prints the Authorization header line, for curl -H @-', async () => {
+    const window = await open();
+    const session = await window.manager.createSession([]);
+    const run = await tool(window, ['token', '--header']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `Authorization: Bearer ${session.accessToken}\n`);
+  });
+
+  it("the identity provider's text reaches the terminal with its control characters shown, not acted on", async () => {
+    const window = await open();
+    const hostile = 'no \u001b]8;;https://evil.example/\u0007click here\u001b]8;;\u0007 \u001b[2K\u001b[1Afake \u009b31m';
+    idp.injectFault('device_authorization', { kind: 'status', status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: hostile }) });
+    try {
+      const run = await tool(window, ['token']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /no \\x1b\]8;;https:\/\/evil\.example\/\\x07click here/, run.stderr);
+      assert.doesNotMatch(run.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character but the line ends');
+    } finally {
+      idp.clearFaults();
+    }
   });
 
   it('status names providers, accounts and expiry, and no secret', async () => {
@@ -160,6 +183,87 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
     assert.equal(idp.count('token', 'urn:ietf:params:oauth:grant-type:device_code'), polls, 'no poll after the cancel');
     assert.equal(prompts.length, 1);
     assert.equal((await window.manager.listSessions()).length, 0);
+  });
+
+  it('the consent modal names the scopes the token carries; before a sign-in, those it asks for', async () => {
+    const window = await open({ consent: () => 'once' });
+    const signedIn = await tool(window, ['token', '--json', '--scopes', 'openid']);
+    assert.equal(signedIn.code, 0, signedIn.stderr);
+    assert.equal(window.questions[0]!.account, undefined);
+    assert.deepEqual([...window.questions[0]!.scopes], ['email', 'offline_access', 'openid', 'profile'], 'the sign-in asks for the configured scopes too');
+    const run = await tool(window, ['token', '--json', '--scopes', 'openid']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(window.questions[1]!.account, 'demo');
+    assert.deepEqual([...window.questions[1]!.scopes], String((JSON.parse(run.stdout) as { scope: string }).scope).split(' '));
+  });
+
+  it('"Allow Once" gives a token to that request only: the next one asks again', async () => {
+    const window = await open({ consent: () => 'once' });
+    await window.manager.createSession([]);
+    assert.equal((await tool(window, ['token', '--scopes', 'openid'])).code, 0);
+    assert.equal((await tool(window, ['token', '--scopes', 'openid'])).code, 0);
+    assert.equal(window.questions.length, 2);
+  });
+
+  it('an answer that took longer than the token lived: the tool gets a valid token and that token\'s expiry', async () => {
+    idp.settings.accessTokenTtl = 2;
+    let window!: TestWindow;
+    let stale = '';
+    window = await open({
+      consent: async (): Promise<ConsentAnswer> => {
+        // The person answers once the token read before the question is dead, at the IdP and for the window.
+        const { accessToken, expiresAt } = (await window.manager.store.all())[0]!.tokens;
+        stale = accessToken;
+        while ((await idp.introspect(accessToken)).active || Date.now() <= expiresAt!) await new Promise((resolve) => setTimeout(resolve, 100));
+        return 'once';
+      },
+    });
+    await window.manager.createSession([]);
+    idp.settings.accessTokenTtl = 3600;
+    const run = await tool(window, ['token', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const answer = JSON.parse(run.stdout) as { access_token: string; expires_at: string; expires_in: number };
+    assert.notEqual(answer.access_token, stale);
+    const introspection = await idp.introspect(answer.access_token);
+    assert.equal(introspection.active, true, 'the IdP accepts the token the tool got');
+    assert.ok(Math.abs(Date.parse(answer.expires_at) / 1000 - Number(introspection.exp)) <= 1, `expires_at ${answer.expires_at} is the token's own (exp ${String(introspection.exp)})`);
+  });
+
+  it('a refresh by another caller while the modal is up: token and expiry come from the same, rotated record', async () => {
+    idp.settings.accessTokenTtl = 2;
+    let window!: TestWindow;
+    window = await open({
+      consent: async (): Promise<ConsentAnswer> => {
+        const { accessToken, expiresAt } = (await window.manager.store.all())[0]!.tokens;
+        while ((await idp.introspect(accessToken)).active || Date.now() <= expiresAt!) await new Promise((resolve) => setTimeout(resolve, 100));
+        idp.settings.accessTokenTtl = 3600;
+        await window.manager.getSessions([]); // another extension's getSession refreshes meanwhile
+        return 'once';
+      },
+    });
+    await window.manager.createSession([]);
+    const run = await tool(window, ['token', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const answer = JSON.parse(run.stdout) as { access_token: string; expires_at: string };
+    const introspection = await idp.introspect(answer.access_token);
+    assert.equal(introspection.active, true);
+    assert.ok(Math.abs(Date.parse(answer.expires_at) / 1000 - Number(introspection.exp)) <= 1, `expires_at ${answer.expires_at}, the token's exp ${String(introspection.exp)}`);
+    assert.equal(idp.count('refresh'), 1, 'one refresh: the tool took the rotated token, it did not refresh again');
+  });
+
+  it('Ctrl+C while the modal is up: the answer given afterwards is not remembered', async () => {
+    let answer!: (given: 'always') => void;
+    const window = await open({ consent: () => (window.questions.length === 1 ? new Promise((resolve) => (answer = resolve)) : 'once') });
+    await window.manager.createSession([]);
+    const running = startTool(commandPath(), ['token'], { env: window.env() });
+    while (!window.questions.length) await new Promise((resolve) => setTimeout(resolve, 10));
+    running.kill('SIGINT');
+    assert.equal((await running.done).code, 130);
+    while (!window.requestSignals[0]!.aborted) await new Promise((resolve) => setTimeout(resolve, 10));
+    answer('always');
+    const later = await tool(window, ['token']);
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal(window.questions.length, 2, 'asked again: the "Always" given to nobody was not kept');
   });
 
   it('twenty tools at once on an expired session: exactly one refresh, one consent, one token for all', async () => {

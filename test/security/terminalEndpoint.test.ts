@@ -12,6 +12,7 @@ import { ensureRuntimeDirectory } from '../../src/auth/runtimeDirectory.js';
 import { openTerminalEndpoint, planEndpoint, removeStaleSockets, terminalSocketPrefix, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
 import type { Reply } from '../../src/terminal/protocol.js';
 import { captureLogger } from '../support/logs.js';
+import { readmeSection } from '../support/readme.js';
 import { commandPath, runTool, terminalEnvironment } from '../support/terminalCommand.js';
 
 /** Sends raw bytes to the endpoint and collects every reply line until it closes. */
@@ -105,6 +106,63 @@ describe('terminal endpoint: files, secret, bad requests, stale sockets', () => 
     assert.deepEqual(removed, [basename(dead.path)]);
     assert.deepEqual(readdirSync(directory).sort(), [basename(endpoint.path), 'peer-0123456789abcdef.sock', 'refresh.lock'].sort());
     assert.deepEqual((await exchange(endpoint.path, `${JSON.stringify({ version: 1, secret: endpoint.secret, pid: 1, request: { verb: 'status' } })}\n`)).replies.map((reply) => reply.kind), ['status'], 'the live window still answers');
+  });
+
+  it('a client that half-closes after its request (nc -N, socat) still gets the answer, its request not aborted', async () => {
+    const seen: string[] = [];
+    const slow = await openTerminalEndpoint(
+      planEndpoint(directory),
+      async (_request, context) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen.push(context.signal.aborted ? 'aborted' : 'running');
+        return { kind: 'status', providers: [] };
+      },
+      logger,
+    );
+    try {
+      const request = JSON.stringify({ version: 1, secret: slow.secret, pid: process.pid, request: { verb: 'status' } });
+      const withNewline = await exchange(slow.path, `${request}\n`, { end: true });
+      assert.deepEqual(withNewline.replies.map((reply) => reply.kind), ['status']);
+      const withoutNewline = await exchange(slow.path, request, { end: true });
+      assert.deepEqual(withoutNewline.replies.map((reply) => reply.kind), ['status'], 'the end of input ends the request line too');
+      assert.deepEqual(seen, ['running', 'running']);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a client that goes away completely (Ctrl+C) aborts its request', { timeout: 10_000 }, async () => {
+    let aborted: () => void;
+    const abort = new Promise<void>((resolve) => (aborted = resolve));
+    const waiting = await openTerminalEndpoint(
+      planEndpoint(directory),
+      (_request, context) =>
+        new Promise((resolve) => {
+          context.signal.addEventListener('abort', () => {
+            aborted();
+            resolve({ kind: 'error', code: 'failed', message: 'stopped' });
+          });
+        }),
+      logger,
+    );
+    try {
+      const socket = connect(waiting.path);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`${JSON.stringify({ version: 1, secret: waiting.secret, pid: process.pid, request: { verb: 'status' } })}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      socket.destroy();
+      // The window sees the end of input first, as from a client that half-closes: the request must
+      // still end, because nobody is there to read the answer.
+      await abort;
+    } finally {
+      await waiting.close();
+    }
+  });
+
+  it("the README says where else the window's secret shows, and why that is no way in", () => {
+    const readme = readmeSection('In the terminal');
+    assert.match(readme, /\*\*Terminal: Show Environment\s+Contributions\*\* shows it/);
+    assert.match(readme, /only of use to someone\s+already running programs as you/);
   });
 
   it('closing the endpoint removes its socket', async () => {

@@ -77,6 +77,8 @@ export function startTool(program: string, args: readonly string[], options: { e
       }
     }
   });
+  // A program that exits without reading its input (git config) closes the pipe first: nothing to report.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(options.input ?? '');
   const done = new Promise<ToolRun>((resolve, reject) => {
     child.once('error', reject);

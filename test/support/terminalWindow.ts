@@ -8,9 +8,9 @@ import { ensureRuntimeDirectory } from '../../src/auth/runtimeDirectory.js';
 import type { SessionManager } from '../../src/auth/sessionManager.js';
 import type { DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import type { Clock } from '../../src/oauth/types.js';
-import { TerminalBroker, type Access, type TerminalProvider } from '../../src/terminal/broker.js';
+import { storedToken, TerminalBroker, type Access, type TerminalProvider } from '../../src/terminal/broker.js';
 import { ConsentKeeper, type ConsentAnswer, type ConsentQuestion } from '../../src/terminal/consent.js';
-import { openTerminalEndpoint, planEndpoint, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
+import { openTerminalEndpoint, planEndpoint, type RequestHandler, type TerminalEndpoint } from '../../src/terminal/endpoint.js';
 import { parseGitHosts } from '../../src/terminal/gitHosts.js';
 import { endpointVariable, secretVariable } from '../../src/terminal/protocol.js';
 import { defaultTestScopes, deviceSessionManager } from './deviceSessionManager.js';
@@ -35,11 +35,15 @@ export interface TestWindowOptions {
 export interface TestWindow {
   manager: SessionManager;
   endpoint: TerminalEndpoint;
+  /** The broker behind the endpoint, for another endpoint of the same window (WindowTerminals). */
+  handle: RequestHandler;
   runtimeDirectory: string;
   /** Every consent question the modal was asked. */
   questions: ConsentQuestion[];
   /** How each sign-in a tool started ended: 'signed in' or the error kind/message. */
   signIns: string[];
+  /** Each request's abort signal, in order of arrival: aborted once the window saw its caller go. */
+  requestSignals: AbortSignal[];
   logLines: string[];
   /** The environment a terminal of this window gets. */
   env(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv;
@@ -64,6 +68,8 @@ export async function openTestWindow(idp: TestIdp, options: TestWindowOptions = 
   const provider: TerminalProvider = {
     id: 'oauth-anywhere',
     label: 'OAuth Anywhere',
+    issuer: idp.issuer,
+    clientId: idp.clientId,
     defaultScopes: defaultTestScopes,
     gitHosts: parseGitHosts(options.gitHosts ?? []).hosts,
     gitUsername: options.gitUsername,
@@ -78,16 +84,20 @@ export async function openTestWindow(idp: TestIdp, options: TestWindowOptions = 
       ),
     reportRejected: (sessionId) => manager.reportRejected(sessionId),
     listSessions: () => manager.listSessions(),
-    expiresAt: async (sessionId) => (await manager.store.all()).find((session) => session.id === sessionId)?.tokens.expiresAt,
+    storedToken: (sessionId) => storedToken(manager.store, sessionId),
   };
   const broker = new TerminalBroker({ providers: () => [provider], consent, access: options.access ?? (() => ({ allowed: true })), logger });
-  const endpoint = await openTerminalEndpoint(planEndpoint(runtimeDirectory), (request, context) => broker.handle(request, context), logger);
+  const requestSignals: AbortSignal[] = [];
+  const handle: RequestHandler = (request, context) => (requestSignals.push(context.signal), broker.handle(request, context));
+  const endpoint = await openTerminalEndpoint(planEndpoint(runtimeDirectory), handle, logger);
   return {
     manager,
     endpoint,
+    handle,
     runtimeDirectory,
     questions,
     signIns,
+    requestSignals,
     logLines: logger.lines,
     env: (extra) => terminalEnvironment({ [endpointVariable]: endpoint.path, [secretVariable]: endpoint.secret }, extra),
     async close() {

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { execCredential, requestedExecApiVersion } from '../../src/terminal/execCredential.js';
+import { execCredential, readExecInfo } from '../../src/terminal/execCredential.js';
 
 describe('ExecCredential for kubectl', () => {
   it('answers in the version client-go asked for in KUBERNETES_EXEC_INFO, v1 without it', () => {
     const info = (apiVersion: string) => JSON.stringify({ kind: 'ExecCredential', apiVersion, spec: { interactive: false } });
-    assert.equal(requestedExecApiVersion(info('client.authentication.k8s.io/v1')), 'client.authentication.k8s.io/v1');
-    assert.equal(requestedExecApiVersion(info('client.authentication.k8s.io/v1beta1')), 'client.authentication.k8s.io/v1beta1');
-    assert.equal(requestedExecApiVersion(undefined), 'client.authentication.k8s.io/v1');
-    assert.deepEqual(requestedExecApiVersion(info('client.authentication.k8s.io/v1alpha1')), { unsupported: 'apiVersion "client.authentication.k8s.io/v1alpha1"' });
-    assert.deepEqual(requestedExecApiVersion('{'), { unsupported: 'KUBERNETES_EXEC_INFO is not JSON' });
+    assert.deepEqual(readExecInfo(info('client.authentication.k8s.io/v1')), { apiVersion: 'client.authentication.k8s.io/v1' });
+    assert.deepEqual(readExecInfo(info('client.authentication.k8s.io/v1beta1')), { apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    assert.deepEqual(readExecInfo(undefined), { apiVersion: 'client.authentication.k8s.io/v1' });
+    assert.deepEqual(readExecInfo(info('client.authentication.k8s.io/v1alpha1')), { unsupported: 'apiVersion "client.authentication.k8s.io/v1alpha1"' });
+    assert.deepEqual(readExecInfo('{'), { unsupported: 'KUBERNETES_EXEC_INFO is not JSON' });
+    assert.deepEqual(readExecInfo('null'), { unsupported: 'apiVersion undefined' });
+  });
+
+  it('names the cluster when the kubeconfig provides its info', () => {
+    const withCluster = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', spec: { cluster: { server: 'https://k8s.example:6443', 'certificate-authority-data': 'x' }, interactive: false } });
+    assert.deepEqual(readExecInfo(withCluster), { apiVersion: 'client.authentication.k8s.io/v1', cluster: 'https://k8s.example:6443' });
   });
 
   it('status.token and an RFC 3339 expirationTimestamp in whole seconds; none without an expiry', () => {

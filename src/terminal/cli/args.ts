@@ -1,14 +1,20 @@
 export type Command =
-  | { verb: 'token'; provider?: string; scopes?: string[]; json: boolean; signIn: boolean }
+  | { verb: 'token'; provider?: string; scopes?: string[]; output: TokenOutput; signIn: boolean }
   | { verb: 'kubectl'; provider?: string; scopes?: string[]; signIn: boolean }
   | { verb: 'git-credential'; action: 'get' | 'store' | 'erase' }
   | { verb: 'status'; json: boolean }
   | { verb: 'help' };
 
+/** `token` prints the bare token, JSON with its expiry, or an HTTP header line (for `curl -H @-`). */
+export type TokenOutput = 'token' | 'json' | 'header';
+
 export const usage = `oauth-anywhere: tokens from your VS Code sign-in (OAuth Anywhere) for tools in VS Code's terminal.
 
-  oauth-anywhere token [--provider ID] [--scopes "a b"] [--json] [--no-sign-in]
-      Prints a valid access token (refreshed when needed). --json adds its expiry, scopes and account.
+  oauth-anywhere token [--provider ID] [--scopes "a b"] [--json | --header] [--no-sign-in]
+      Prints a valid access token (refreshed when needed). --json adds its expiry, scopes and account;
+      --header prints "Authorization: Bearer <token>" for curl to read from stdin, which keeps the
+      token out of the command line, where every user of the machine can see it:
+        oauth-anywhere token --header | curl -H @- https://api.example.com/
   oauth-anywhere git-credential get|store|erase
       git's credential helper for the hosts in the "gitHosts" setting (VS Code's terminals are set up).
   oauth-anywhere kubectl [--provider ID] [--scopes "a b"] [--no-sign-in]
@@ -20,7 +26,7 @@ export const usage = `oauth-anywhere: tokens from your VS Code sign-in (OAuth An
   --scopes "a b"   scopes the token must carry; default: the provider's configured scopes
   --no-sign-in     fail with exit code 3 instead of signing in when there is no session
 
-The first use of each tool asks in VS Code (Allow once, Always allow for this tool, Deny).
+A tool's first request asks in VS Code (Allow Once: this request; Always Allow for This Tool; Deny).
 With no session, VS Code signs in and this command waits; Ctrl+C cancels that sign-in.
 
 Exit codes: 0 done; 1 failed (sign-in or identity provider); 2 wrong usage; 3 not signed in (--no-sign-in);
@@ -35,14 +41,15 @@ export function parseCommand(argv: readonly string[]): Command | { problem: stri
   switch (verb) {
     case 'token':
     case 'kubectl': {
-      const parsed = parseOptions(rest, ['provider', 'scopes'], ['json', 'no-sign-in']);
+      const parsed = parseOptions(rest, ['provider', 'scopes'], ['json', 'header', 'no-sign-in']);
       if ('problem' in parsed) return parsed;
       const { values, flags } = parsed;
-      if (verb === 'kubectl' && flags.has('json')) return { problem: 'kubectl always gets JSON; --json is for "token".' };
+      if (verb === 'kubectl' && (flags.has('json') || flags.has('header'))) return { problem: `kubectl always gets JSON; --${flags.has('json') ? 'json' : 'header'} is for "token".` };
+      if (flags.has('json') && flags.has('header')) return { problem: 'Choose one of --json and --header.' };
       const provider = values.get('provider');
       const scopes = values.get('scopes')?.split(/[\s,]+/).filter(Boolean);
       const common = { ...(provider ? { provider } : {}), ...(scopes?.length ? { scopes } : {}), signIn: !flags.has('no-sign-in') };
-      return verb === 'token' ? { verb, json: flags.has('json'), ...common } : { verb, ...common };
+      return verb === 'token' ? { verb, output: flags.has('json') ? 'json' : flags.has('header') ? 'header' : 'token', ...common } : { verb, ...common };
     }
     case 'git-credential': {
       const action = rest.at(-1);

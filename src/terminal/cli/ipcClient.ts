@@ -31,6 +31,7 @@ export function ask(endpoint: string, secret: string, request: TerminalRequest, 
       for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (!line) continue; // the window checking that someone still reads
         let parsed: Reply;
         try {
           parsed = JSON.parse(line) as Reply;

@@ -3,17 +3,22 @@
 // for a token over the window's endpoint and prints it in the shape the calling tool wants. It must
 // start about as fast as Node itself, so it imports only what a request needs.
 import { readFileSync } from 'node:fs';
-import { execCredential, requestedExecApiVersion } from '../execCredential.js';
+import { execCredential, readExecInfo } from '../execCredential.js';
 import { credentialAnswer, gitTargetOf, parseCredentialInput } from '../gitCredential.js';
 import { endpointVariable, exitCodeOf, exitCodes, secretVariable, type Credential, type ProviderStatus, type Reply, type TerminalRequest } from '../protocol.js';
 import { parseCommand, usage, type Command } from './args.js';
 import { ask, WindowGoneError } from './ipcClient.js';
+import { isPrintableToken, printable, printableJson } from './terminalText.js';
 
-const notInVsCode = `This command gets its tokens from VS Code and works in the integrated terminals of a VS Code window with OAuth Anywhere (${endpointVariable} is not set here). If this is such a terminal, terminal access is off: see the setting "oauthAnywhere.terminal.enabled", and whether the workspace is trusted.`;
+const notInVsCode = `This command gets its tokens from VS Code and works in the integrated terminals of a VS Code window with OAuth Anywhere (${endpointVariable} is not set here).`;
+const accessOff = 'Terminal access is off in the VS Code window of this terminal: see the setting "oauthAnywhere.terminal.enabled", and whether the workspace is trusted ("Workspaces: Manage Workspace Trust"). Open a new terminal after changing either.';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** Runs the command; resolves with its exit code. Messages go to stderr, tokens only to stdout. */
+/**
+ * Runs the command; resolves with its exit code. Messages go to stderr, tokens only to stdout.
+ * Everything printed passes through terminalText: it may come from the identity provider.
+ */
 export async function run(argv: readonly string[], env: Environment): Promise<number> {
   const command = parseCommand(argv);
   if ('problem' in command) {
@@ -35,19 +40,31 @@ export async function run(argv: readonly string[], env: Environment): Promise<nu
 }
 
 async function token(command: Extract<Command, { verb: 'token' | 'kubectl' }>, env: Environment): Promise<number> {
-  const apiVersion = command.verb === 'kubectl' ? requestedExecApiVersion(env.KUBERNETES_EXEC_INFO) : undefined;
-  if (typeof apiVersion === 'object') {
-    say(`kubectl asked for an ExecCredential this command does not speak (${apiVersion.unsupported}); set the kubeconfig's exec apiVersion to client.authentication.k8s.io/v1 (or v1beta1).`);
+  const execInfo = command.verb === 'kubectl' ? readExecInfo(env.KUBERNETES_EXEC_INFO) : undefined;
+  if (execInfo && 'unsupported' in execInfo) {
+    say(`kubectl asked for an ExecCredential this command does not speak (${execInfo.unsupported}); set the kubeconfig's exec apiVersion to client.authentication.k8s.io/v1 (or v1beta1).`);
     return exitCodes.usage;
   }
-  const request: TerminalRequest = { verb: command.verb, signIn: command.signIn, ...(command.provider ? { provider: command.provider } : {}), ...(command.scopes ? { scopes: command.scopes } : {}) };
+  const common = { signIn: command.signIn, ...(command.provider ? { provider: command.provider } : {}), ...(command.scopes ? { scopes: command.scopes } : {}) };
+  const request: TerminalRequest = execInfo ? { verb: 'kubectl', ...common, ...(execInfo.cluster ? { cluster: execInfo.cluster } : {}) } : { verb: 'token', ...common };
   const reply = await converse(env, request);
   if (typeof reply === 'number') return reply;
   if (reply.kind !== 'credential') return unexpected(reply);
   const { credential } = reply;
-  if (apiVersion) process.stdout.write(`${JSON.stringify(execCredential(apiVersion, credential.accessToken, credential.expiresAt))}\n`);
-  else if (command.verb === 'token' && command.json) process.stdout.write(`${JSON.stringify(tokenJson(credential), null, 2)}\n`);
-  else process.stdout.write(`${credential.accessToken}\n`);
+  if (execInfo) {
+    process.stdout.write(`${JSON.stringify(execCredential(execInfo.apiVersion, credential.accessToken, credential.expiresAt))}\n`);
+    return exitCodes.ok;
+  }
+  const output = command.verb === 'token' ? command.output : 'token';
+  if (output === 'json') {
+    process.stdout.write(`${printableJson(tokenJson(credential))}\n`);
+    return exitCodes.ok;
+  }
+  if (!isPrintableToken(credential.accessToken)) {
+    say(`The access token from ${credential.provider.label} contains characters no access token may have (RFC 6749: printable ASCII only), so it is not printed. Tell whoever runs that identity provider.`);
+    return exitCodes.failed;
+  }
+  process.stdout.write(output === 'header' ? `Authorization: Bearer ${credential.accessToken}\n` : `${credential.accessToken}\n`);
   return exitCodes.ok;
 }
 
@@ -76,7 +93,7 @@ async function status(json: boolean, env: Environment): Promise<number> {
   const reply = await converse(env, { verb: 'status' });
   if (typeof reply === 'number') return reply;
   if (reply.kind !== 'status') return unexpected(reply);
-  process.stdout.write(json ? `${JSON.stringify(reply.providers, null, 2)}\n` : statusText(reply.providers));
+  process.stdout.write(json ? `${printableJson(reply.providers)}\n` : statusText(reply.providers));
   return exitCodes.ok;
 }
 
@@ -84,6 +101,11 @@ async function status(json: boolean, env: Environment): Promise<number> {
 async function converse(env: Environment, request: TerminalRequest): Promise<Reply | number> {
   const endpoint = env[endpointVariable];
   const secret = env[secretVariable];
+  // A window that does not serve its terminals sets its variables to '' (windowTerminals.ts).
+  if (endpoint === '') {
+    say(accessOff);
+    return exitCodes.refused;
+  }
   if (!endpoint || !secret) {
     say(notInVsCode);
     return exitCodes.noWindow;
@@ -135,7 +157,7 @@ function statusText(providers: readonly ProviderStatus[]): string {
     if (provider.gitHosts.length) lines.push(`  git hosts: ${provider.gitHosts.join(', ')}`);
     if (provider.alwaysAllowed.length) lines.push(`  always allowed: ${provider.alwaysAllowed.join(', ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 function unexpected(reply: Reply): number {
@@ -144,7 +166,7 @@ function unexpected(reply: Reply): number {
 }
 
 export function say(message: string): void {
-  process.stderr.write(`oauth-anywhere: ${message}\n`);
+  process.stderr.write(`oauth-anywhere: ${printable(message)}\n`);
 }
 
 /**
