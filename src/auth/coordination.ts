@@ -51,7 +51,8 @@ export class MachineCoordination {
       publish: async (storeKey: string, entries: readonly SessionEntry[]) => ((await this.start()) ? this.peers.publish(storeKey, entries) : undefined),
       pull: async (storeKey: string) => ((await this.start()) ? this.peers.pull(storeKey) : []),
       join: (storeKey, member) => {
-        void this.start();
+        // start() settles to false on failure (and logs it); joining does not wait for it.
+        this.start().catch(() => false);
         return this.peers.join(storeKey, member);
       },
     };

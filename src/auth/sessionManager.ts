@@ -81,7 +81,7 @@ export class SessionManager {
   constructor(private readonly options: SessionManagerOptions) {
     this.clock = options.clock ?? realClock;
     const identity = { providerId: options.providerId, issuer: options.client.issuer.href, clientId: options.client.clientId };
-    this.store = new SessionStore(options.secrets, identity, options.logger, { exchange: options.coordination?.exchange, reconcileDelayMs: options.reconcileDelayMs, now: this.clock.now });
+    this.store = new SessionStore(options.secrets, identity, options.logger, { exchange: options.coordination?.exchange, reconcileDelayMs: options.reconcileDelayMs, now: () => this.clock.now() });
     this.refresher = new SessionRefresher({ ...options, store: this.store, clock: this.clock });
   }
 
@@ -92,11 +92,14 @@ export class SessionManager {
 
   onDidChangeSessions(listener: (changes: AuthSessionChanges) => void): { dispose(): void } {
     return this.store.onChange((changes: SessionChanges) => {
-      void this.store.all().then((all) => {
-        const label = accountLabels(all);
-        const adapt = (sessions: StoredSession[]) => sessions.map((session) => toAuthSession(session, label));
-        listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt(changes.changed) });
-      });
+      this.store
+        .all()
+        .then((all) => {
+          const label = accountLabels(all);
+          const adapt = (sessions: StoredSession[]) => sessions.map((session) => toAuthSession(session, label));
+          listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt(changes.changed) });
+        })
+        .catch((error: unknown) => this.options.logger.warn(`The stored sessions changed, but the change could not be passed on: ${errorText(error)}`));
     });
   }
 

@@ -68,7 +68,9 @@ export class SessionRefresher {
   }
 
   dispose(): void {
-    void this.crossMachine?.then((cross) => cross?.presence.dispose());
+    this.crossMachine
+      ?.then((cross) => cross?.presence.dispose())
+      .catch((error: unknown) => this.options.logger.debug(`Nothing to stop for this machine's presence: ${errorText(error)}`));
   }
 
   /** Holds off every refresh of this session on this machine while `step` runs (a sign-out). */

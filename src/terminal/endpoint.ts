@@ -87,7 +87,10 @@ function serveConnection(socket: Socket, secret: string, handle: RequestHandler,
     clearTimeout(timer);
     socket.off('data', onData);
     if (newline < 0) return finish(socket, { kind: 'error', code: 'usage', message: 'The request is too large.' });
-    void serveRequest(socket, buffered.slice(0, newline), secret, handle, logger);
+    serveRequest(socket, buffered.slice(0, newline), secret, handle, logger).catch((error: unknown) => {
+      logger.error(`Terminal: a request could not be answered: ${error instanceof Error ? error.message : String(error)}`);
+      socket.destroy();
+    });
   };
   socket.on('data', onData);
   socket.once('close', () => clearTimeout(timer));

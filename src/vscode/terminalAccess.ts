@@ -69,7 +69,7 @@ export class TerminalAccess implements vscode.Disposable {
     if (!this.access().allowed) {
       collection.clear();
       this.lastEnvironment = '';
-      void this.stop();
+      this.stopInBackground();
       return;
     }
     if (!this.plan) {
@@ -82,7 +82,11 @@ export class TerminalAccess implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.stop();
+    this.stopInBackground();
+  }
+
+  private stopInBackground(): void {
+    this.stop().catch((error: unknown) => this.services.logger.warn(`The terminal endpoint did not close cleanly: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   private async start(plan: EndpointPlan): Promise<TerminalEndpoint | undefined> {

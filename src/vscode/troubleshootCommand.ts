@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { readProviderDefinitions, readSettings, settingsSection, type ProviderDefinition } from '../config.js';
 import type { Check } from '../diagnostics/troubleshoot.js';
 import { loadCore } from '../loadCore.js';
+import { extensionVersion } from './environment.js';
 import { troubleshootCommand } from './notifications.js';
 import type { ExtensionServices } from './services.js';
 
@@ -44,7 +45,7 @@ function vscodeCheck(services: ExtensionServices, definition: ProviderDefinition
     status: 'info',
     lines: [
       `- ${vscode.env.appName} ${vscode.version} (${vscode.env.appHost})`,
-      `- OAuth Anywhere ${String(services.context.extension.packageJSON.version)}`,
+      `- OAuth Anywhere ${extensionVersion(services.context)}`,
       `- provider: ${definition.label} (authentication provider id "${definition.id}")`,
     ],
   };

@@ -61,7 +61,7 @@ export function gatedClock(clock: Clock): { gated: Clock; gateOn(approval: Promi
   let gate: Promise<unknown> = Promise.resolve();
   return {
     gated: {
-      now: clock.now,
+      now: () => clock.now(),
       sleep: async (ms, signal) => {
         await gate;
         await clock.sleep(ms, signal);
