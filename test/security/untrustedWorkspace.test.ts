@@ -61,7 +61,7 @@ describe('untrusted workspaces cannot change where a user signs in (manifest)', 
     // A restricted name that matches no setting (a typo, a renamed setting) protects nothing.
     for (const name of restricted as string[]) {
       assert.ok(declared[name], `${name} (restricted) is a contributed setting`);
-      assert.equal(declared[name]!.scope, 'application', `${name} (restricted) is application-scoped too`);
+      assert.equal(declared[name].scope, 'application', `${name} (restricted) is application-scoped too`);
     }
   });
 
