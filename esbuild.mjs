@@ -35,7 +35,23 @@ const options = {
 };
 
 if (values.watch) {
-  const context = await esbuild.context(options);
+  // One line per problem and a line at each start and end of a build: the background problem
+  // matcher of the "watch" task in .vscode/tasks.json reads these.
+  const reportBuilds = {
+    name: 'report-builds',
+    setup(build) {
+      build.onStart(() => console.log('[watch] build started'));
+      build.onEnd(({ errors, warnings }) => {
+        for (const [severity, messages] of [['error', errors], ['warning', warnings]]) {
+          for (const { location, text } of messages) {
+            console.log(location ? `${location.file}:${location.line}:${location.column + 1}: ${severity}: ${text}` : `${severity}: ${text}`);
+          }
+        }
+        console.log(`[watch] build finished with ${errors.length} error(s), ${warnings.length} warning(s)`);
+      });
+    },
+  };
+  const context = await esbuild.context({ ...options, logLevel: 'silent', plugins: [reportBuilds] });
   await context.watch();
   console.log(`Watching; ${outputs.join(', ')} rebuild on change.`);
 } else {
