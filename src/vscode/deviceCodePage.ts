@@ -4,7 +4,7 @@ import type { Translate } from './errorMessages.js';
 
 export interface DeviceCodePageInput {
   prompt: DeviceCodePrompt;
-  /** The QR code's SVG markup (from src/qr.ts), of verification_uri_complete, else verification_uri. */
+  /** The QR code's SVG markup (from qrCode.ts), of verification_uri_complete, else verification_uri. */
   qrSvg: string;
   /** Fresh for every page: the only style allowed to apply. */
   nonce: string;

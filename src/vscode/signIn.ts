@@ -1,19 +1,18 @@
 import * as vscode from 'vscode';
 import type { SignInRequest, SignInRunner } from '../auth/sessionManager.js';
 import { settingsSection, type ExtensionSettings } from '../config.js';
-import { loadCore, type Core } from '../loadCore.js';
 import type { CallbackPages } from '../oauth/callbackPages.js';
 import { chooseFlow, type Environment, type FlowChoice } from '../oauth/chooseFlow.js';
 import type { OAuthClient } from '../oauth/client.js';
-import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import { signInWithDeviceGrant, type DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import { cancelled, isOAuthError, OAuthError } from '../oauth/errors.js';
-import type { PasteEntry } from '../oauth/loopback.js';
+import { signInWithLoopback, type PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 import { planBrowserFallback, type BrowserFallbackPlan } from './fallbackPlan.js';
 import { askForPastedResponse } from './pasteBox.js';
 import type { PromptActions } from './prompts.js';
 
-/** The client as the shell holds it: the OAuth core is loaded on first use (src/loadCore.ts). */
+/** The client as the shell holds it: built on first use (lazyClient.ts). */
 export interface LoadableClient {
   readonly issuer: URL;
   load(): Promise<OAuthClient>;
@@ -49,18 +48,18 @@ const finishedElsewhere = new OAuthError('cancelled', 'The sign-in finished anot
  */
 export function createSignInRunner(deps: SignInDependencies): SignInRunner {
   return async (request) => {
-    const [core, client] = await Promise.all([loadCore(), deps.client.load()]);
+    const client = await deps.client.load();
     const capabilities = await client.capabilities();
     const choice = chooseFlow(deps.environment, capabilities, deps.settings.flow);
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
     const [first] = choice.flows;
     if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason})`);
-    if (first === 'device') return signInWithCode({ deps, core, client, request, controller: controllerFor(request) });
+    if (first === 'device') return signInWithCode({ deps, client, request, controller: controllerFor(request) });
     const plan = planBrowserFallback(choice, capabilities, deps.settings.flow, browserCheckSetting(deps));
     deps.logger.info(
       `Browser sign-in: ${plan.browserCheckMs ? `the browser must reach this machine within ${plan.browserCheckMs / 1000} s` : 'no browser check'}; when it is elsewhere: ${plan.fallback === 'device' ? 'the device grant' : 'paste the redirected address'}.`,
     );
-    return signInWithBrowser({ deps, core, client, request, controller: controllerFor(request) }, choice, plan);
+    return signInWithBrowser({ deps, client, request, controller: controllerFor(request) }, choice, plan);
   };
 }
 
@@ -75,7 +74,6 @@ function controllerFor(request: SignInRequest): AbortController {
 
 interface Attempt {
   deps: SignInDependencies;
-  core: Core;
   client: OAuthClient;
   request: SignInRequest;
   /** Aborted by Cancel (anywhere), and once the sign-in ended, to stop whatever still runs. */
@@ -83,13 +81,13 @@ interface Attempt {
 }
 
 async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: BrowserFallbackPlan): Promise<SignInResult> {
-  const { deps, core, client, request, controller } = attempt;
+  const { deps, client, request, controller } = attempt;
   let turn!: (why: Turn) => void;
   const turned = new Promise<Turn>((resolve) => (turn = resolve));
   let forward: Forward | undefined;
   let paste: PasteEntry | undefined;
 
-  const loopback = core.signInWithLoopback(client, {
+  const loopback = signInWithLoopback(client, {
     scopes: request.scopes,
     loginHint: request.loginHint,
     pages: deps.pages(),
@@ -212,10 +210,10 @@ async function forwardThroughVsCode(localRedirectUri: string, logger: Logger): P
  * grant's failure ends the sign-in.
  */
 async function signInWithCode(attempt: Attempt, handoff?: { because: string; alsoWaitFor: Promise<SignInResult> }): Promise<SignInResult> {
-  const { deps, core, client, request, controller } = attempt;
+  const { deps, client, request, controller } = attempt;
   let showPrompt!: (prompt: DeviceCodePrompt) => void;
   const prompted = new Promise<DeviceCodePrompt>((resolve) => (showPrompt = resolve));
-  const device = core.signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: showPrompt, signal: controller.signal, logger: deps.logger });
+  const device = signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: showPrompt, signal: controller.signal, logger: deps.logger });
   device.catch(() => undefined);
   try {
     // The device authorization request can fail before there is a code to show.
