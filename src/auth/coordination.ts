@@ -1,15 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../oauth/types.js';
 import { acquireFileLock, defaultFileLockTiming, type FileLockTiming } from './fileLock.js';
+import { MachinePresence } from './machinePresence.js';
 import { PeerExchange } from './peerExchange.js';
-import { ensureRuntimeDirectory, runtimeDirectoryPath } from './runtimeDirectory.js';
+import { ensureRuntimeDirectory, openRuntimeDirectory } from './runtimeDirectory.js';
 import type { SessionEntry } from './sessionEntry.js';
-import type { EntryExchange } from './sessionStore.js';
+import type { EntryExchange, SecretStoragePort } from './sessionStore.js';
 
 export interface CoordinationOptions {
-  /** The per-user runtime directory; by default runtimeDirectoryPath(). */
+  /** The per-user runtime directory; by default the first usable of runtimeDirectoryCandidates(). */
   directory?: string;
   lockTiming?: FileLockTiming;
   /** How long a window waits for another window's answer on its socket. */
@@ -22,52 +23,73 @@ export interface SessionLock {
   readonly exact: boolean;
   /** The newest revision of the session any window of this machine wrote under this lock (nothing secret). */
   lastRevision(): Promise<number | undefined>;
+  /** Records a revision; the mark never moves back. */
   recordRevision(revision: number): Promise<void>;
   release(): Promise<void>;
 }
+
+const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
+
+/** A failed start is tried again after this long (a full disk, too many open files, a folder fixed by hand). */
+const retryStartAfterMs = 10_000;
 
 /**
  * What the windows of one machine share: the per-user runtime directory with one refresh lock per
  * session, a revision mark next to each lock (so the next holder knows whether it has the newest
  * tokens), this machine's id, and the peer sockets over which windows hand each other the newest
- * entries. One per window, shared by all its providers. If the directory cannot be used, the
- * windows fall back to SecretStorage alone, and the log says why.
+ * entries. One per window, shared by all its providers. Locks need only the directory; the sockets
+ * are a bonus on top (a window whose socket cannot listen still locks). If no directory can be used,
+ * windows fall back to SecretStorage alone, the log says why, and a later refresh tries again.
  */
 export class MachineCoordination {
   readonly exchange: EntryExchange;
-  private readonly peers: PeerExchange;
-  private readonly directory: string;
+  private peers: PeerExchange | undefined;
+  private directory: string | undefined;
   private starting: Promise<boolean> | undefined;
+  private failedAt = 0;
   private id: string | undefined;
+  private presence: MachinePresence | undefined;
 
   constructor(
     private readonly logger: Logger,
     private readonly options: CoordinationOptions = {},
   ) {
-    this.directory = options.directory ?? runtimeDirectoryPath();
-    this.peers = new PeerExchange(this.directory, logger, options.peerTimeoutMs);
     // Every exchange waits for this window's socket, so no pull or publish misses a start-up.
     this.exchange = {
-      publish: async (storeKey: string, entries: readonly SessionEntry[]) => ((await this.start()) ? this.peers.publish(storeKey, entries) : undefined),
-      pull: async (storeKey: string) => ((await this.start()) ? this.peers.pull(storeKey) : []),
+      publish: async (storeKey: string, entries: readonly SessionEntry[]) => ((await this.listening()) ? this.peers?.publish(storeKey, entries) : undefined),
+      pull: async (storeKey: string) => ((await this.listening()) && this.peers ? this.peers.pull(storeKey) : []),
       join: (storeKey, member) => {
+        const memberships: Array<{ dispose(): void }> = [];
         // start() settles to false on failure (and logs it); joining does not wait for it.
-        this.start().catch(() => false);
-        return this.peers.join(storeKey, member);
+        this.start()
+          .then(() => this.peers && memberships.push(this.peers.join(storeKey, member)))
+          .catch((error: unknown) => this.logger.warn(`This window could not join the exchange of ${storeKey}: ${error instanceof Error ? error.message : String(error)}`));
+        return { dispose: () => memberships.forEach((membership) => membership.dispose()) };
       },
     };
   }
 
-  /** Resolves true once the directory and this window's socket are ready, false when they cannot be. */
+  /** Resolves true once the directory and this machine's id are ready, false when they cannot be (for now). */
   start(): Promise<boolean> {
-    this.starting ??= this.prepare().then(
-      () => true,
-      (error: unknown) => {
-        this.logger.warn(`Windows on this machine cannot coordinate through ${this.directory} (${error instanceof Error ? error.message : String(error)}); refreshes fall back to SecretStorage alone.`);
-        return false;
-      },
-    );
-    return this.starting;
+    if (!this.starting && Date.now() - this.failedAt > retryStartAfterMs) {
+      this.starting = this.prepare().then(
+        () => true,
+        (error: unknown) => {
+          this.failedAt = Date.now();
+          this.starting = undefined;
+          this.logger.warn(`Windows on this machine cannot coordinate (${errorText(error)}); refreshes fall back to SecretStorage alone until it works.`);
+          return false;
+        },
+      );
+    }
+    return this.starting ?? Promise.resolve(false);
+  }
+
+  /** Started, and listening on a socket that is still there (a cleared runtime directory took it). */
+  private async listening(): Promise<boolean> {
+    if (!(await this.start())) return false;
+    await this.peers?.ensureListening().catch((error: unknown) => this.logger.debug(`Could not listen again: ${errorText(error)}`));
+    return true;
   }
 
   /** This machine's id (random, kept in the runtime directory), or undefined without one. */
@@ -75,26 +97,43 @@ export class MachineCoordination {
     return (await this.start()) ? this.id : undefined;
   }
 
+  /** Which machines share SecretStorage with this one: one record of them per machine, whatever the provider. */
+  async machinePresence(secrets: SecretStoragePort): Promise<MachinePresence> {
+    // Without a machine id (no usable runtime directory) this window counts as a machine of its own.
+    this.presence ??= new MachinePresence(secrets, (await this.machineId()) ?? `window-${randomBytes(8).toString('hex')}`);
+    return this.presence;
+  }
+
   /** For the troubleshooting report: where the windows meet, whether this one could join, and how many others are there. */
   async describe(): Promise<{ directory: string; ready: boolean; otherWindows: number }> {
     const ready = await this.start();
-    return { directory: this.directory, ready, otherWindows: ready ? await this.peers.peerCount() : 0 };
+    return { directory: this.directory ?? this.options.directory ?? '(none usable)', ready, otherWindows: ready && this.peers ? await this.peers.peerCount() : 0 };
   }
 
   async lockSession(storeKey: string, sessionId: string, signal?: AbortSignal): Promise<SessionLock> {
-    if (!(await this.start())) return { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
-    const name = createHash('sha256').update(`${storeKey}\n${sessionId}`).digest('hex').slice(0, 32);
-    const lockPath = join(this.directory, `refresh-${name}.lock`);
-    const markPath = join(this.directory, `refresh-${name}.revision`);
-    const lock = await acquireFileLock(lockPath, { timing: this.options.lockTiming ?? defaultFileLockTiming, signal });
+    if (!(await this.start())) return unlocked;
+    const directory = this.directory!;
+    const { lockPath, markPath } = refreshLockFiles(directory, storeKey, sessionId);
+    const lock = await acquireFileLock(lockPath, {
+      timing: this.options.lockTiming ?? defaultFileLockTiming,
+      signal,
+      // The directory went away under a running window (logind removes /run/user/UID when the last
+      // SSH session of the user ends): make it again, and listen again.
+      recreateDirectory: async () => {
+        await ensureRuntimeDirectory(directory);
+        await this.peers?.ensureListening();
+      },
+    });
+    const lastRevision = async () => {
+      const text = await readFile(markPath, 'utf8').catch(() => '');
+      const revision = Number(text.trim());
+      return text && Number.isInteger(revision) ? revision : undefined;
+    };
     return {
       exact: true,
-      lastRevision: async () => {
-        const text = await readFile(markPath, 'utf8').catch(() => '');
-        const revision = Number(text.trim());
-        return text && Number.isInteger(revision) ? revision : undefined;
-      },
+      lastRevision,
       recordRevision: async (revision) => {
+        if (((await lastRevision()) ?? -1) >= revision) return;
         const temporary = `${markPath}.${randomBytes(4).toString('hex')}`;
         await writeFile(temporary, String(revision), { mode: 0o600 });
         await rename(temporary, markPath);
@@ -104,32 +143,55 @@ export class MachineCoordination {
   }
 
   dispose(): void {
-    this.peers.dispose();
+    this.peers?.dispose();
+    this.presence?.dispose();
   }
 
   private async prepare(): Promise<void> {
-    await ensureRuntimeDirectory(this.directory);
-    this.id = await this.readOrCreateMachineId();
-    await this.peers.start();
+    const directory = this.options.directory ? await ensureRuntimeDirectory(this.options.directory) : openRuntimeDirectory();
+    this.id = await this.readOrCreateMachineId(directory);
+    this.directory = directory;
+    if (!this.peers) {
+      const peers = new PeerExchange(directory, this.logger, this.options.peerTimeoutMs);
+      try {
+        await peers.start();
+        this.peers = peers;
+      } catch (error) {
+        this.logger.warn(`This window cannot listen for the other windows of this machine (${errorText(error)}); it still takes the refresh locks, and reads their tokens from storage.`);
+      }
+    }
   }
 
-  private async readOrCreateMachineId(): Promise<string> {
-    const path = join(this.directory, 'machine-id');
-    for (let attempt = 0; attempt < 50; attempt++) {
+  /** The id in `machine-id`; a missing one is created, and one left empty by a crash (older than 2 s) is replaced. */
+  private async readOrCreateMachineId(directory: string): Promise<string> {
+    const path = join(directory, 'machine-id');
+    for (let attempt = 0; attempt < 100; attempt++) {
       const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
       if (/^[0-9a-f]{32}$/.test(existing)) return existing;
       try {
+        // Exclusive: of two windows starting at once, one writes the id and both read it back.
         const handle = await open(path, 'wx', 0o600);
-        const id = randomBytes(16).toString('hex');
-        await handle.writeFile(id);
+        await handle.writeFile(randomBytes(16).toString('hex'));
         await handle.close();
-        return id;
+        continue;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        // Another window is writing it right now.
-        await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      // There, but not (yet) an id: being written right now, or left empty by a window that crashed.
+      const age = await stat(path).then((stats) => Date.now() - stats.mtimeMs, () => 0);
+      if (age > 2_000) await unlink(path).catch(() => undefined);
+      else await new Promise((resolve) => setTimeout(resolve, 20));
     }
     throw new Error(`${path} stays unreadable`);
   }
+}
+
+/** Where the refresh lock of a session and its revision mark are (names hashed: store keys hold URLs). */
+export function refreshLockFiles(directory: string, storeKey: string, sessionId: string): { lockPath: string; markPath: string } {
+  const name = createHash('sha256').update(`${storeKey}\n${sessionId}`).digest('hex').slice(0, 32);
+  return { lockPath: join(directory, `refresh-${name}.lock`), markPath: join(directory, `refresh-${name}.revision`) };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -9,13 +9,22 @@ export interface FileLockTiming {
   pollMs: number;
   /** How often the holder touches the lock file to show it is alive. */
   heartbeatMs: number;
-  /** A lock whose file was not touched for this long is taken over (its holder hangs or sleeps). */
+  /**
+   * A lock of ANOTHER host (a runtime directory on a shared home folder) not touched for this long is
+   * taken over: its holder cannot be asked whether it lives.
+   */
   staleMs: number;
+  /**
+   * A lock whose holder process on this host is alive is only taken over after this long without a
+   * touch: a stalled event loop (a debugger, a long garbage collection) must not let a second window
+   * refresh while the first one still will; the bound only guards against a reused pid.
+   */
+  liveStaleMs: number;
   /** A waiter gives up after this long. */
   waitMs: number;
 }
 
-export const defaultFileLockTiming: FileLockTiming = { pollMs: 20, heartbeatMs: 1_000, staleMs: 5_000, waitMs: 60_000 };
+export const defaultFileLockTiming: FileLockTiming = { pollMs: 20, heartbeatMs: 1_000, staleMs: 10_000, liveStaleMs: 120_000, waitMs: 150_000 };
 
 interface LockOwner {
   pid: number;
@@ -37,23 +46,33 @@ export class FileLockTimeout extends Error {
  * A lock shared by every process of this user on this machine: the file is created exclusively
  * (`wx`), so of two windows exactly one creates it. The file holds the owner's pid and host and is
  * touched every `heartbeatMs`; a waiter takes a lock over at once when its owner process is gone (a
- * crashed window) and after `staleMs` when it stopped touching it (a hung one). The takeover itself
- * runs under a second, short-lived lock, so that two waiters cannot both break the same stale lock
- * and then both hold a new one.
+ * crashed window). The takeover itself runs under a second lock, so that two waiters cannot both
+ * break the same stale lock and then both hold a new one.
  */
-export async function acquireFileLock(path: string, options: { timing?: FileLockTiming; clock?: Clock; signal?: AbortSignal } = {}): Promise<HeldFileLock> {
+export async function acquireFileLock(
+  path: string,
+  options: { timing?: FileLockTiming; clock?: Clock; signal?: AbortSignal; recreateDirectory?: () => Promise<void> } = {},
+): Promise<HeldFileLock> {
   const timing = options.timing ?? defaultFileLockTiming;
   const clock = options.clock ?? realClock;
   const me: LockOwner = { pid: process.pid, host: hostname(), owner: randomUUID() };
   const giveUpAt = Date.now() + timing.waitMs;
   let contended = false;
   for (;;) {
-    if (await tryCreate(path, me)) return held(path, me, timing, contended);
+    let created: boolean;
+    try {
+      created = await tryCreate(path, me);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' || !options.recreateDirectory) throw error;
+      await options.recreateDirectory();
+      created = await tryCreate(path, me);
+    }
+    if (created) return held(path, me, timing, contended);
     contended = true;
     const holder = await inspect(path);
     if (holder === 'gone') continue;
     if (isStale(holder, timing)) {
-      await breakStale(path, holder);
+      await breakStale(path, holder, timing);
       continue;
     }
     if (Date.now() > giveUpAt) throw new FileLockTimeout(`Another VS Code window has held ${path} for more than ${Math.round(timing.waitMs / 1000)} s.`);
@@ -90,20 +109,21 @@ async function inspect(path: string): Promise<Holder | 'gone'> {
 }
 
 function isStale(holder: Holder, timing: FileLockTiming): boolean {
-  if (Date.now() - holder.touchedAt > timing.staleMs) return true;
+  const untouchedMs = Date.now() - holder.touchedAt;
   // A file still being written has no owner yet: only its age can make it stale.
-  return !!holder.owner && holder.owner.host === hostname() && !processAlive(holder.owner.pid);
+  if (!holder.owner || holder.owner.host !== hostname()) return untouchedMs > timing.staleMs;
+  return !processAlive(holder.owner.pid) || untouchedMs > timing.liveStaleMs;
 }
 
 /** Removes a stale lock, unless someone else took it over meanwhile (checked under a short lock of its own). */
-async function breakStale(path: string, seen: Holder): Promise<void> {
+async function breakStale(path: string, seen: Holder, timing: FileLockTiming): Promise<void> {
   const breaker = `${path}.takeover`;
   const me: LockOwner = { pid: process.pid, host: hostname(), owner: randomUUID() };
   if (!(await tryCreate(breaker, me))) {
-    // Another waiter is breaking it. Its takeover lock is only ever held for a moment; one older than
-    // a second belongs to a waiter that died mid-takeover.
+    // Another waiter is breaking it. Its takeover lock is only removed when that waiter died
+    // mid-takeover (judged like any lock), never because it is merely slow.
     const other = await inspect(breaker);
-    if (other !== 'gone' && Date.now() - other.touchedAt > 1_000) await unlink(breaker).catch(ignoreMissing);
+    if (other !== 'gone' && isStale(other, timing)) await unlink(breaker).catch(ignoreMissing);
     return;
   }
   try {

@@ -1,13 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, readdir, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, readdir, stat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../oauth/types.js';
 import type { SessionEntry } from './sessionEntry.js';
 import type { EntryExchange } from './sessionStore.js';
 
-/** One window's socket in the runtime directory: `peer-<32 hex>.sock`. */
+/**
+ * One window's socket: `peer-<32 hex>.sock` in the runtime directory; on Windows a named pipe
+ * (`\\.\pipe\oauth-anywhere-<directory hash>-peer-<32 hex>`), whose default ACL admits this user only.
+ */
 const socketName = /^peer-[0-9a-f]{32}\.sock$/;
+const pipeFolder = '\\\\.\\pipe\\';
 /** A peer message never needs more: a few sessions' tokens. */
 const maxMessageBytes = 1024 * 1024;
 
@@ -36,7 +40,7 @@ export class PeerExchange implements EntryExchange {
 
   /** Listens on this window's socket. */
   async start(): Promise<void> {
-    const path = join(this.directory, `peer-${randomBytes(16).toString('hex')}.sock`);
+    const path = this.endpointPath(randomBytes(16).toString('hex'));
     const server = createServer((socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -45,10 +49,19 @@ export class PeerExchange implements EntryExchange {
         resolve();
       });
     });
-    await chmod(path, 0o600);
+    if (process.platform !== 'win32') await chmod(path, 0o600);
     server.unref();
     this.server = server;
     this.path = path;
+  }
+
+  /** Listens again when this window's socket file was deleted (its runtime directory was cleared). */
+  async ensureListening(): Promise<void> {
+    if (!this.path || process.platform === 'win32') return;
+    const present = await stat(this.path).then(() => true, () => false);
+    if (present) return;
+    this.server?.close();
+    await this.start();
   }
 
   join(storeKey: string, member: Member): { dispose(): void } {
@@ -82,8 +95,19 @@ export class PeerExchange implements EntryExchange {
 
   private async peers(): Promise<string[]> {
     if (!this.path) return [];
+    if (process.platform === 'win32') {
+      const prefix = this.endpointPath('');
+      const names = await readdir(pipeFolder).catch(() => [] as string[]);
+      return names.map((name) => pipeFolder + name).filter((path) => path.startsWith(prefix) && path !== this.path);
+    }
     const names = await readdir(this.directory).catch(() => [] as string[]);
     return names.filter((name) => socketName.test(name)).map((name) => join(this.directory, name)).filter((path) => path !== this.path);
+  }
+
+  private endpointPath(id: string): string {
+    if (process.platform !== 'win32') return join(this.directory, `peer-${id}.sock`);
+    const directoryHash = createHash('sha256').update(this.directory.toLowerCase()).digest('hex').slice(0, 16);
+    return `${pipeFolder}oauth-anywhere-${directoryHash}-peer-${id}`;
   }
 
   /** One request, one answer line; undefined when the peer could not be reached in time. */
@@ -119,14 +143,21 @@ export class PeerExchange implements EntryExchange {
 
   private serve(socket: Socket): void {
     let request = '';
+    let answered = false;
     socket.setEncoding('utf8');
     socket.setTimeout(this.timeoutMs, () => socket.destroy());
+    // A slow writer gets no more than this in all, whatever it sends.
+    const deadline = setTimeout(() => socket.destroy(), 4 * this.timeoutMs);
+    deadline.unref?.();
+    socket.on('close', () => clearTimeout(deadline));
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: string) => {
+      if (answered) return;
       request += chunk;
       if (request.length > maxMessageBytes) return void socket.destroy();
       const end = request.indexOf('\n');
       if (end < 0) return;
+      answered = true;
       const answer = this.handle(parseLine(request.slice(0, end)));
       socket.end(`${JSON.stringify(answer)}\n`);
     });

@@ -11,7 +11,8 @@ export interface LeaseTiming {
   leaseMs: number;
 }
 
-export const defaultLeaseTiming: LeaseTiming = { settleMs: 800, leaseMs: 20_000 };
+// The lease outlasts one refresh, whose token request alone may take the 30 s request timeout.
+export const defaultLeaseTiming: LeaseTiming = { settleMs: 800, leaseMs: 45_000 };
 
 interface LeaseRecord {
   machine: string;
@@ -38,12 +39,15 @@ export class RefreshLease {
     private readonly timing: LeaseTiming = defaultLeaseTiming,
   ) {}
 
-  /** True when this machine now holds the lease for `sessionId`; false when another machine does. */
-  async tryAcquire(sessionId: string, signal?: AbortSignal): Promise<boolean> {
-    if (await this.heldByOther(sessionId)) return false;
+  /**
+   * True when this machine now holds the lease for `sessionId`; false when another machine does.
+   * `takeOver` ignores another machine's lease that looks live but was waited for long enough.
+   */
+  async tryAcquire(sessionId: string, options: { takeOver?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
+    if (!options.takeOver && (await this.heldByOther(sessionId))) return false;
     const mine: LeaseRecord = { machine: this.machine, until: this.clock.now() + this.timing.leaseMs };
     await this.secrets.store(this.key(sessionId), JSON.stringify(mine));
-    await this.clock.sleep(this.timing.settleMs, signal);
+    await this.clock.sleep(this.timing.settleMs, options.signal);
     const current = await this.read(sessionId);
     return current?.machine === this.machine;
   }

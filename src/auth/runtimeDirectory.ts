@@ -1,5 +1,5 @@
-import { lstat, mkdir, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
@@ -17,26 +17,56 @@ export interface RuntimeDirectoryEnvironment {
 
 /**
  * A Unix socket path may hold about 104 bytes (macOS) to 108 (Linux); the longest name put in the
- * directory is 44 bytes, so a longer directory falls back to the short system temp folder.
+ * directory is 44 bytes, so a longer directory is passed over.
  */
 const maxDirectoryLength = 60;
 
-/** Where the directory is: $OAUTH_ANYWHERE_RUNTIME_DIR, else $XDG_RUNTIME_DIR/oauth-anywhere, else the temp folder. */
-export function runtimeDirectoryPath(environment: RuntimeDirectoryEnvironment = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (environment.OAUTH_ANYWHERE_RUNTIME_DIR) return environment.OAUTH_ANYWHERE_RUNTIME_DIR;
+/**
+ * Where the directory may be, best first: $OAUTH_ANYWHERE_RUNTIME_DIR; $XDG_RUNTIME_DIR/oauth-anywhere
+ * (Linux: per user, 0700, cleared at logout); the temp folder and /tmp, with the uid in the name
+ * (Linux without a login session, containers, macOS); a per-host folder in the home folder, for when
+ * another user took the /tmp name first (the sticky /tmp does not let us remove theirs).
+ */
+export function runtimeDirectoryCandidates(environment: RuntimeDirectoryEnvironment = process.env, platform: NodeJS.Platform = process.platform): string[] {
+  if (environment.OAUTH_ANYWHERE_RUNTIME_DIR) return [environment.OAUTH_ANYWHERE_RUNTIME_DIR];
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const perUser = uid === undefined ? 'oauth-anywhere' : `oauth-anywhere-${uid}`;
-  // XDG_RUNTIME_DIR is per user, 0700 and cleared at logout: the right home for sockets on Linux.
   const candidates = platform === 'linux' && environment.XDG_RUNTIME_DIR ? [join(environment.XDG_RUNTIME_DIR, 'oauth-anywhere')] : [];
-  // The temp folder (Linux without a login session, containers): the uid keeps users apart, and
-  // ensureRuntimeDirectory refuses a directory that someone else created first.
   candidates.push(join(tmpdir(), perUser));
   if (platform !== 'win32') candidates.push(join('/tmp', perUser));
-  return candidates.find((candidate) => candidate.length <= maxDirectoryLength) ?? candidates.at(-1)!;
+  candidates.push(join(homedir(), '.cache', 'oauth-anywhere', hostname().slice(0, 20)));
+  const short = candidates.filter((candidate) => candidate.length <= maxDirectoryLength);
+  return [...new Set(short.length ? short : candidates.slice(-1))];
+}
+
+/** The best place for the directory, whether or not it is usable (for messages). */
+export function runtimeDirectoryPath(environment: RuntimeDirectoryEnvironment = process.env, platform: NodeJS.Platform = process.platform): string {
+  return runtimeDirectoryCandidates(environment, platform)[0]!;
 }
 
 export class RuntimeDirectoryError extends Error {
   override readonly name = 'RuntimeDirectoryError';
+}
+
+let opened: string | undefined;
+
+/**
+ * The first candidate that can be used (see ensureRuntimeDirectory), created if need be. Remembered
+ * once found; a failure is not, so the next call tries again. Synchronous: a few stat calls.
+ */
+export function openRuntimeDirectory(environment: RuntimeDirectoryEnvironment = process.env, platform: NodeJS.Platform = process.platform): string {
+  const candidates = runtimeDirectoryCandidates(environment, platform);
+  if (opened && candidates.includes(opened) && usable(opened)) return opened;
+  const reasons: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      opened = ensureRuntimeDirectorySync(candidate);
+      return opened;
+    } catch (error) {
+      reasons.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  throw new RuntimeDirectoryError(`No usable runtime directory: ${reasons.join(' ')}`);
 }
 
 /**
@@ -44,15 +74,21 @@ export class RuntimeDirectoryError extends Error {
  * owned by this user, not open to group or others. A directory of ours with loose permissions is
  * tightened; anything else is refused with the reason, never used.
  */
-export async function ensureRuntimeDirectory(directory: string = runtimeDirectoryPath()): Promise<string> {
+export async function ensureRuntimeDirectory(directory: string): Promise<string> {
+  return ensureRuntimeDirectorySync(directory);
+}
+
+export function ensureRuntimeDirectorySync(directory: string): string {
   // Only the last level is created where the parent exists: Node's recursive mkdir can loop forever
   // on file systems that answer ENOENT to a mkdir under an existing directory (/proc).
-  const parentExists = await lstat(dirname(directory)).then(() => true, () => false);
-  await mkdir(directory, { recursive: !parentExists, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  const parentExists = exists(dirname(directory));
+  try {
+    mkdirSync(directory, { recursive: !parentExists, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   if (process.platform === 'win32') return directory; // per-user profile folder; named pipes carry their own ACL
-  const stats = await lstat(directory);
+  const stats = lstatSync(directory);
   if (stats.isSymbolicLink() || !stats.isDirectory()) {
     throw new RuntimeDirectoryError(`${directory} is not a plain directory; remove it or set OAUTH_ANYWHERE_RUNTIME_DIR.`);
   }
@@ -60,6 +96,23 @@ export async function ensureRuntimeDirectory(directory: string = runtimeDirector
   if (uid !== undefined && stats.uid !== uid) {
     throw new RuntimeDirectoryError(`${directory} belongs to another user (uid ${stats.uid}); remove it or set OAUTH_ANYWHERE_RUNTIME_DIR.`);
   }
-  if ((stats.mode & 0o077) !== 0) await chmod(directory, 0o700);
+  if ((stats.mode & 0o077) !== 0) chmodSync(directory, 0o700);
   return directory;
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function usable(directory: string): boolean {
+  try {
+    return lstatSync(directory).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -22,17 +22,23 @@ const openIdScopes = ['openid', 'profile', 'email', 'address', 'phone'];
  * whatever else it says it granted. `tokens.scopes` is the token answer's `scope` (or the request,
  * when the answer had none: RFC 6749 5.1). A requested scope counts as granted when it is listed as
  * such or in a provider's long form (Google: `…/auth/userinfo.email` for `email`; Entra:
- * `https://graph.microsoft.com/User.Read` for `User.Read`); `openid` when an ID token came back;
+ * `https://graph.microsoft.com/User.Read` for `User.Read`); an Entra `/.default` scope when anything
+ * was granted; `openid` when an ID token came back;
  * `offline_access` when a refresh token did; and OpenID Connect's scopes when the answer lists none of
  * them at all (the provider does not report them). So a scope declined at a per-scope consent
  * screen is not claimed by the session, and a consumer asking for it signs in again.
  */
 export function grantedScopes(requested: readonly string[], tokens: { scopes: readonly string[]; idToken?: string; refreshToken?: string }): string[] {
   const granted = normalizeScopes(tokens.scopes);
-  const listed = (scope: string) => granted.some((entry) => entry === scope || entry.endsWith(`/${scope}`) || entry.endsWith(`.${scope}`));
+  // A resource-qualified form (`…/User.Read`) stands for any scope; Google's `…/userinfo.email` form
+  // only for OpenID Connect's own scopes, so that `repo.read` never passes for `read`.
+  const listed = (scope: string) =>
+    granted.some((entry) => entry === scope || entry.endsWith(`/${scope}`) || (openIdScopes.includes(scope) && entry.endsWith(`.${scope}`)));
   const reportsOpenIdScopes = openIdScopes.some(listed);
   const kept = requested.filter((scope) => {
     if (listed(scope)) return true;
+    // Entra ID's `<API>/.default` asks for whatever the API was granted: it is answered with those permissions, never by name.
+    if (scope === '.default' || scope.endsWith('/.default')) return granted.length > 0;
     if (scope === 'openid') return !!tokens.idToken;
     if (scope === 'offline_access') return !!tokens.refreshToken;
     return openIdScopes.includes(scope) && !reportsOpenIdScopes;

@@ -84,12 +84,21 @@ export function isStoredSession(value: unknown): value is StoredSession {
   return (
     typeof account.id === 'string' &&
     typeof account.label === 'string' &&
-    Array.isArray(value.scopes) &&
-    value.scopes.every((scope) => typeof scope === 'string') &&
+    isStringList(value.scopes) &&
+    typeof value.createdAt === 'number' &&
     typeof tokens.accessToken === 'string' &&
-    (tokens.expiresAt === undefined || typeof tokens.expiresAt === 'number') &&
-    (tokens.refreshToken === undefined || typeof tokens.refreshToken === 'string')
+    typeof tokens.tokenType === 'string' &&
+    // Expiry is judged from these: a missing one would make an expired token look fresh forever.
+    Number.isFinite(tokens.obtainedAt) &&
+    (tokens.expiresAt === undefined || Number.isFinite(tokens.expiresAt)) &&
+    (tokens.refreshToken === undefined || typeof tokens.refreshToken === 'string') &&
+    (tokens.idToken === undefined || typeof tokens.idToken === 'string') &&
+    isStringList(tokens.scopes)
   );
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

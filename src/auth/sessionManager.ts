@@ -65,6 +65,8 @@ export interface SessionManagerOptions {
   onRefreshProblem?: (accountLabel: string, error: unknown) => void;
   /** See SessionStoreOptions.reconcileDelayMs. */
   reconcileDelayMs?: number;
+  /** See RefresherOptions.catchUpMs. */
+  catchUpMs?: number;
 }
 
 /**
@@ -97,9 +99,15 @@ export class SessionManager {
         .then((all) => {
           const label = accountLabels(all);
           const adapt = (sessions: StoredSession[]) => sessions.map((session) => toAuthSession(session, label));
-          listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt(changes.changed) });
+          // VS Code's Accounts menu drops the ACCOUNT of every removed session and adds back only the
+          // accounts of added or changed ones: the account's remaining sessions are reported as
+          // changed, or the account would vanish while still signed in.
+          const reported = new Set([...changes.added, ...changes.changed].map((session) => session.id));
+          const removedAccounts = new Set(changes.removed.map((session) => session.account.id));
+          const staying = all.filter((session) => removedAccounts.has(session.account.id) && !reported.has(session.id));
+          listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt([...changes.changed, ...staying]) });
         })
-        .catch((error: unknown) => this.options.logger.warn(`The stored sessions changed, but the change could not be passed on: ${errorText(error)}`));
+        .catch((error: unknown) => this.options.logger.warn(`Could not report a change of sessions: ${errorText(error)}`));
     });
   }
 
@@ -162,10 +170,14 @@ export class SessionManager {
    */
   async removeSession(sessionId: string): Promise<AuthSession | undefined> {
     const label = accountLabels(await this.store.all());
-    const removed = await this.refresher.whileHolding(sessionId, async (lock) => {
-      await this.store.catchUp(sessionId);
-      return this.refresher.removeHolding(sessionId, lock);
-    });
+    const removed = await this.refresher.whileHolding(
+      sessionId,
+      async (lock) => {
+        await this.store.catchUp(sessionId);
+        return this.refresher.removeHolding(sessionId, lock);
+      },
+      { bestEffort: true },
+    );
     if (!removed) {
       this.options.logger.info(`Sign-out: no session ${sessionId}; nothing to do.`);
       return undefined;
@@ -228,7 +240,6 @@ export class SessionManager {
 
   dispose(): void {
     this.store.dispose();
-    this.refresher.dispose();
   }
 
   private async signInAndStore(requested: string[], account: { id: string; label: string } | undefined, signal: AbortSignal): Promise<AuthSession> {

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { RefreshResult } from '../oauth/client.js';
-import { isOAuthError, OAuthError } from '../oauth/errors.js';
+import { isOAuthError } from '../oauth/errors.js';
 import type { Redactor } from '../oauth/redact.js';
 import type { Clock, Logger } from '../oauth/types.js';
 import type { MachineCoordination, SessionLock } from './coordination.js';
-import { MachinePresence } from './machinePresence.js';
+import type { MachinePresence } from './machinePresence.js';
 import { defaultLeaseTiming, RefreshLease, type LeaseTiming } from './refreshLease.js';
 import type { SecretStoragePort, SessionStore, StoredSession } from './sessionStore.js';
 
@@ -67,15 +66,20 @@ export class SessionRefresher {
       .catch((error: unknown) => this.options.logger.debug(`Could not announce this machine: ${errorText(error)}`));
   }
 
-  dispose(): void {
-    this.crossMachine
-      ?.then((cross) => cross?.presence.dispose())
-      .catch((error: unknown) => this.options.logger.debug(`Nothing to stop for this machine's presence: ${errorText(error)}`));
-  }
-
-  /** Holds off every refresh of this session on this machine while `step` runs (a sign-out). */
-  async whileHolding<T>(sessionId: string, step: (lock: SessionLock) => Promise<T>): Promise<T> {
-    const lock = await this.lock(sessionId);
+  /**
+   * Holds off every refresh of this session on this machine while `step` runs. With `bestEffort`
+   * (a sign-out, which must work whatever happens to the runtime directory) a lock that cannot be
+   * taken is logged and `step` runs anyway.
+   */
+  async whileHolding<T>(sessionId: string, step: (lock: SessionLock) => Promise<T>, options: { bestEffort?: boolean } = {}): Promise<T> {
+    let lock: SessionLock;
+    try {
+      lock = await this.lock(sessionId);
+    } catch (error) {
+      if (!options.bestEffort) throw error;
+      this.options.logger.warn(`Could not hold off the other windows (${errorText(error)}); going on without.`);
+      lock = unlocked;
+    }
     try {
       return await step(lock);
     } finally {
@@ -101,8 +105,7 @@ export class SessionRefresher {
 
   private async lock(sessionId: string): Promise<SessionLock> {
     const { coordination, store } = this.options;
-    if (coordination) return coordination.lockSession(store.key, sessionId);
-    return { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
+    return coordination ? coordination.lockSession(store.key, sessionId) : unlocked;
   }
 
   /**
@@ -114,13 +117,17 @@ export class SessionRefresher {
   private async catchUp(sessionId: string, lock: SessionLock): Promise<StoredSession | undefined> {
     const { store, clock } = this.options;
     const mark = await lock.lastRevision();
-    const giveUpAt = clock.now() + (this.options.catchUpMs ?? 3_000);
+    const giveUpAt = clock.now() + (this.options.catchUpMs ?? 5_000);
     for (;;) {
       const entry = await store.catchUp(sessionId);
       if (!entry || entry.removed) return undefined;
       if (mark === undefined || entry.revision >= mark) return entry.session;
       if (clock.now() > giveUpAt) {
-        throw new OAuthError('timeout', 'Another VS Code window refreshed this session, and its new tokens have not reached this window yet. Try again in a moment.');
+        // The window that wrote them is gone before any other window or storage got them: the
+        // tokens this window holds are spent. Signing out once beats asking every few seconds.
+        this.options.logger.warn(`Another VS Code window refreshed the session of ${entry.session.account.label}, and its new tokens were lost (that window closed before they reached this one or storage). Removing the session; the next request signs in again.`);
+        await this.removeHolding(sessionId, lock);
+        return undefined;
       }
       await clock.sleep(50);
     }
@@ -137,28 +144,28 @@ export class SessionRefresher {
   ): Promise<{ outcome: 'served'; session: StoredSession | undefined } | { outcome: 'held'; lease: RefreshLease; session: StoredSession } | { outcome: 'alone'; session: StoredSession }> {
     const { store, clock, logger } = this.options;
     const cross = await this.crossMachineParts();
-    const current = (await store.session(sessionId))!;
+    const current = await store.session(sessionId);
+    if (!current) return { outcome: 'served', session: undefined };
     if (!cross) return { outcome: 'alone', session: current };
     this.announce();
     if (lock.exact && !(await cross.presence.othersAround())) return { outcome: 'alone', session: current };
     const timing = this.options.leaseTiming ?? defaultLeaseTiming;
+    // Measured on this machine's clock: another machine's lease may carry a clock that runs ahead.
+    const waitUntil = clock.now() + timing.leaseMs;
     for (;;) {
-      if (await cross.lease.tryAcquire(sessionId)) {
+      const abandoned = clock.now() > waitUntil;
+      if (abandoned) logger.warn('Another machine held the refresh of this session for too long; taking it over.');
+      if (await cross.lease.tryAcquire(sessionId, { takeOver: abandoned })) {
         // Another machine may have finished just before: its result may have reached storage.
         const entry = await store.catchUp(sessionId);
-        if (!entry || entry.removed) {
+        if (!entry || entry.removed || !stale(entry.session)) {
           await cross.lease.release(sessionId);
-          return { outcome: 'served', session: undefined };
-        }
-        if (!stale(entry.session)) {
-          await cross.lease.release(sessionId);
-          return { outcome: 'served', session: entry.session };
+          return { outcome: 'served', session: entry && !entry.removed ? entry.session : undefined };
         }
         return { outcome: 'held', lease: cross.lease, session: entry.session };
       }
       logger.debug('Another machine is refreshing this session; waiting for its tokens to reach SecretStorage.');
-      const until = clock.now() + timing.leaseMs;
-      while (clock.now() < until) {
+      while (clock.now() <= waitUntil) {
         await clock.sleep(250);
         const entry = await store.catchUp(sessionId);
         if (!entry || entry.removed) return { outcome: 'served', session: undefined };
@@ -173,15 +180,16 @@ export class SessionRefresher {
       const { coordination, secrets, store, clock, leaseTiming } = this.options;
       // Without coordination the caller runs a single window (tests, tools): nobody to keep out.
       if (!coordination) return undefined;
-      // Without a machine id (no usable runtime directory) every window counts as a machine of its own.
-      const machine = (await coordination.machineId()) ?? `window-${randomUUID()}`;
-      return { presence: new MachinePresence(secrets, machine), lease: new RefreshLease(secrets, `${store.key}.refresh-lease`, machine, clock, leaseTiming) };
+      const presence = await coordination.machinePresence(secrets);
+      return { presence, lease: new RefreshLease(secrets, `${store.key}.refresh-lease`, presence.machineId, clock, leaseTiming) };
     })();
     return this.crossMachine;
   }
 
   private async refreshNow(session: StoredSession, stale: Staleness, lock: SessionLock, afterRotation = false): Promise<StoredSession | undefined> {
     const { client, store, logger, redactor } = this.options;
+    // Never spend a refresh token whose result could not be kept.
+    if (store.ownedByNewerVersion(session.id) || !(await store.session(session.id))) return undefined;
     let result: RefreshResult;
     try {
       result = await client.refresh(session.tokens);
@@ -202,11 +210,20 @@ export class SessionRefresher {
       // OpenID Connect Core 12.2: a refreshed ID token names the same subject, or the tokens are not this session's.
       logger.error(`The identity provider refreshed the session of ${session.account.label} with tokens of another account; signing it out.`);
       await this.removeHolding(session.id, lock);
-      await client.revoke(result.tokens.refreshToken ?? result.tokens.accessToken, result.tokens.refreshToken ? 'refresh_token' : 'access_token').catch(() => undefined);
+      await this.revokeQuietly(result.tokens);
       return undefined;
     }
     // Persist first: the identity provider has spent the old refresh token.
-    const updated = await store.put({ ...session, tokens: result.tokens });
+    let updated: StoredSession;
+    try {
+      updated = await store.put({ ...session, tokens: result.tokens });
+    } catch (error) {
+      // Signed out (or taken over by a newer version) while the request was on its way: the new
+      // tokens belong to nobody now.
+      logger.info(`The session of ${session.account.label} went away during its refresh (${errorText(error)}); revoking the tokens it was just given.`);
+      await this.revokeQuietly(result.tokens);
+      return undefined;
+    }
     await this.markRevision(session.id, lock);
     if (result.idTokenProblem) logger.warn(`Refreshed the session of ${session.account.label}, but its new ID token was left out: ${result.idTokenProblem.message} The next refresh checks again.`);
     else logger.info(`Refreshed the session of ${session.account.label}.`);
@@ -220,11 +237,18 @@ export class SessionRefresher {
     return removed;
   }
 
+  private async revokeQuietly(tokens: StoredSession['tokens']): Promise<void> {
+    const [token, hint] = tokens.refreshToken ? [tokens.refreshToken, 'refresh_token' as const] : [tokens.accessToken, 'access_token' as const];
+    await this.options.client.revoke(token, hint).catch((error: unknown) => this.options.logger.warn(`Could not revoke them: ${errorText(error)}`));
+  }
+
   private async markRevision(sessionId: string, lock: SessionLock): Promise<void> {
     const revision = this.options.store.entry(sessionId)?.revision;
     if (revision !== undefined) await lock.recordRevision(revision).catch((error: unknown) => this.options.logger.warn(`Could not record the session's revision for the other windows: ${errorText(error)}`));
   }
 }
+
+const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -115,6 +115,11 @@ export class SessionStore {
     return isLive(entry) ? entry.session : undefined;
   }
 
+  /** True when a newer version of the extension took the session over: this one neither refreshes nor writes it. */
+  ownedByNewerVersion(id: string): boolean {
+    return this.newerIds.has(id);
+  }
+
   /** The newest entry this window knows of, sign-out marks included. */
   entry(id: string): SessionEntry | undefined {
     return this.entries.get(id);
@@ -147,6 +152,7 @@ export class SessionStore {
   /** Marks the session signed out here, in storage and in the other windows; resolves with what it was. */
   async remove(id: string): Promise<StoredSession | undefined> {
     await this.ensureLoaded();
+    if (this.newerIds.has(id)) return undefined;
     const current = this.entries.get(id);
     if (!current || current.removed) return undefined;
     const entry: SessionEntry = { ...this.header(id, current), removed: true };
@@ -237,13 +243,14 @@ export class SessionStore {
     const raw = await this.secrets.get(key);
     if (raw === undefined) {
       // Deleted behind our back (another tool, or an older version): storage lags what we know.
-      if (this.entries.has(id)) this.scheduleReconcile(id);
+      const known = this.entries.get(id);
+      if (known && !this.expiredMark(known)) this.scheduleReconcile(id);
       return;
     }
     const parsed = parseEntry(raw, this.identity, id);
     if (parsed.kind === 'newer') {
-      if (!this.newerIds.has(id)) this.logger.info(`Left session ${id} alone: a newer version of OAuth Anywhere (format ${parsed.version}) wrote it.`);
-      this.newerIds.add(id);
+      if (!this.newerIds.has(id)) this.logger.info(`Left session ${id} alone: a newer version of OAuth Anywhere (format ${parsed.version}) wrote it. Update OAuth Anywhere everywhere to share it.`);
+      this.leaveToNewerVersion(id);
       return;
     }
     if (parsed.kind === 'unreadable') {
@@ -253,7 +260,8 @@ export class SessionStore {
       return;
     }
     const { entry } = parsed;
-    if (entry.removed && this.now() - entry.updatedAt > removedEntryLifetimeMs) {
+    if (this.expiredMark(entry)) {
+      this.entries.delete(id);
       await this.secrets.delete(key);
       return;
     }
@@ -311,6 +319,17 @@ export class SessionStore {
     return true;
   }
 
+  private expiredMark(entry: SessionEntry): boolean {
+    return !!entry.removed && this.now() - entry.updatedAt > removedEntryLifetimeMs;
+  }
+
+  private leaveToNewerVersion(id: string): void {
+    this.newerIds.add(id);
+    const previous = this.entries.get(id);
+    this.entries.delete(id);
+    if (isLive(previous) && this.loaded) for (const listener of this.listeners) listener({ added: [], removed: [previous.session], changed: [] });
+  }
+
   /** After a while, writes this window's entry to its storage if storage still holds an older one. */
   private scheduleReconcile(id: string): void {
     if (this.reconciling.has(id)) return;
@@ -327,7 +346,7 @@ export class SessionStore {
 
   private async reconcile(id: string): Promise<void> {
     const mine = this.entries.get(id);
-    if (!mine || this.newerIds.has(id)) return;
+    if (!mine || this.newerIds.has(id) || this.expiredMark(mine)) return;
     const raw = await this.secrets.get(this.entryPrefix + id);
     const stored = raw === undefined ? undefined : parseEntry(raw, this.identity, id);
     if (stored?.kind === 'newer') return;
@@ -341,9 +360,14 @@ export class SessionStore {
    */
   private async setAside(key: string, raw: string, reason: string): Promise<void> {
     const asideKey = `${this.identity.providerId}.unreadable:${key}`;
-    this.logger.warn(`A stored session could not be read (${reason}); kept it under "${asideKey}" and went on without it.`);
-    await this.secrets.store(asideKey, raw);
-    await this.secrets.delete(key);
+    try {
+      await this.secrets.store(asideKey, raw);
+      await this.secrets.delete(key);
+      this.logger.warn(`A stored session could not be read (${reason}); kept it under "${asideKey}" and went on without it.`);
+    } catch (error) {
+      // Never served either way; setting it aside is only for diagnosis and may wait for the next read.
+      this.logger.warn(`A stored session could not be read (${reason}), nor set aside (${errorText(error)}); went on without it.`);
+    }
   }
 
   private idOf(key: string): string | undefined {

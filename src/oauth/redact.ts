@@ -20,9 +20,15 @@ export class Redactor {
   private readonly secrets = new Set<string>();
 
   remember(...values: Array<string | undefined>): void {
-    // Very short values would redact ordinary words; real tokens and codes are longer.
-    for (const value of values) if (value && value.length >= 6) this.secrets.add(value);
-    if (this.secrets.size > 500) this.secrets.delete(this.secrets.values().next().value!);
+    // Very short values would redact ordinary words; real tokens and codes are longer. A value
+    // remembered again moves to the back, so the 500 kept are the ones in use (a refresh token that
+    // never rotates is remembered on every serve and never falls out).
+    for (const value of values) {
+      if (!value || value.length < 6) continue;
+      this.secrets.delete(value);
+      this.secrets.add(value);
+    }
+    while (this.secrets.size > 500) this.secrets.delete(this.secrets.values().next().value!);
   }
 
   redact(text: string): string {

@@ -126,12 +126,19 @@ export class ProviderRegistry implements vscode.Disposable {
     };
   }
 
+  /**
+   * Asks VS Code for a session on this extension's own behalf, which puts "Sign in with …" in the
+   * Accounts menu, only while nobody is signed in: once an account is there, the same request would
+   * leave a "Grant access to OAuth Anywhere for OAuth Anywhere" entry and a badge behind.
+   */
   private offerSignIn(entry: Registered): void {
     const result = readSettings(entry.definition.read);
     if (!result.ok) return;
-    vscode.authentication.getSession(entry.definition.id, result.settings.provider.scopes, { createIfNone: false }).then(undefined, (error: unknown) => {
-      this.services.logger.warn(`Could not check for an existing ${entry.definition.label} session: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    const warn = (error: unknown) => this.services.logger.warn(`Could not check for an existing ${entry.definition.label} session: ${error instanceof Error ? error.message : String(error)}`);
+    entry.provider.listSessions().then((sessions) => {
+      if (sessions.length) return;
+      vscode.authentication.getSession(entry.definition.id, result.settings.provider.scopes, { createIfNone: false }).then(undefined, warn);
+    }, warn);
   }
 }
 

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, chmod } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ensureRuntimeDirectory, runtimeDirectoryPath } from '../auth/runtimeDirectory.js';
+import { ensureRuntimeDirectory, openRuntimeDirectory, runtimeDirectoryPath } from '../auth/runtimeDirectory.js';
 import { settingsSection } from '../config.js';
 import { TerminalBroker, terminalAccess, type Access } from '../terminal/broker.js';
 import { ConsentKeeper } from '../terminal/consent.js';
@@ -73,7 +73,7 @@ export class TerminalAccess implements vscode.Disposable {
       return;
     }
     if (!this.plan) {
-      const plan = planEndpoint(runtimeDirectoryPath());
+      const plan = planEndpoint(usableRuntimeDirectory());
       this.plan = plan;
       // Listening touches the file system: not during activation itself.
       this.endpoint = new Promise((resolve) => setTimeout(resolve, 0)).then(() => (this.plan === plan ? this.start(plan) : undefined));
@@ -156,5 +156,14 @@ export class TerminalAccess implements vscode.Disposable {
       await chmod(command, 0o755);
       this.services.logger.info(`Made ${command} executable (the installation had dropped its mode).`);
     }
+  }
+}
+
+/** The runtime directory the machine's windows use; when none is usable, the first choice (starting there then says why). */
+function usableRuntimeDirectory(): string {
+  try {
+    return openRuntimeDirectory();
+  } catch {
+    return runtimeDirectoryPath();
   }
 }

@@ -4,7 +4,7 @@
 // carry one label; a session holds the scopes the IdP granted, not the ones it was asked for.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SessionManager, type SignInRunner } from '../../src/auth/sessionManager.js';
+import { SessionManager, type AuthSessionChanges, type SignInRunner } from '../../src/auth/sessionManager.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
@@ -101,6 +101,22 @@ describe('sessions and sign-ins kept apart', () => {
     assert.equal(email.account.label, profile.account.label);
   });
 
+  // VS Code (1.139) takes every removed session's account out of its Accounts menu and puts back only
+  // the accounts of changed or added sessions: an account whose other session lives on must come with
+  // the removal as changed, or it vanishes from the menu until that session changes (end-to-end: the
+  // two-tabs suite sees "demo" vanish from both tabs' menus).
+  it('signing out one of an account\'s two sessions reports the other one as changed, so the account stays in the Accounts menu', async () => {
+    const profile = await manager.createSession(['profile']);
+    const email = await manager.createSession(['email']);
+    const events: AuthSessionChanges[] = [];
+    manager.onDidChangeSessions((changes) => events.push(changes));
+    await manager.removeSession(email.id);
+    const removal = await eventually(() => events.find((event) => event.removed.some((session) => session.id === email.id)));
+    assert.ok(removal, 'the sign-out is reported');
+    const keptAccount = [...removal.changed, ...removal.added].filter((session) => session.account.id === profile.account.id);
+    assert.deepEqual(keptAccount.map((session) => session.id), [profile.id], `the event: ${JSON.stringify({ removed: removal.removed.map((s) => s.id), changed: removal.changed.map((s) => s.id), added: removal.added.map((s) => s.id) })}`);
+  });
+
   it('a scope declined at the consent step is not claimed by the session; a consumer asking for it gets none', async () => {
     idp.settings.declinedScopes = ['email'];
     const session = await manager.createSession(['profile', 'email']);
@@ -165,3 +181,13 @@ describe('sessions and sign-ins kept apart', () => {
     assert.ok(next.scopes.includes('email'));
   });
 });
+
+/** Polls `look` until it returns something (change events are delivered asynchronously), for at most a second. */
+async function eventually<T>(look: () => T | undefined): Promise<T | undefined> {
+  for (let tries = 0; tries < 100; tries++) {
+    const found = look();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return look();
+}

@@ -2,13 +2,14 @@
 // over at once, a hung holder's after staleMs, and never two holders after a takeover race.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { acquireFileLock, FileLockTimeout, type FileLockTiming } from '../../src/auth/fileLock.js';
 import { scratchDirectory } from '../support/scratch.js';
 
-const timing: FileLockTiming = { pollMs: 5, heartbeatMs: 50, staleMs: 400, waitMs: 5_000 };
+const timing: FileLockTiming = { pollMs: 5, heartbeatMs: 50, staleMs: 400, liveStaleMs: 60_000, waitMs: 5_000 };
 
 /** Another process that takes the lock and then holds it until killed (it never releases). */
 async function holderProcess(path: string): Promise<{ pid: number; kill(): void }> {
@@ -89,15 +90,47 @@ describe('file lock', () => {
     assert.equal(most, 1);
   });
 
-  test('a holder that outlived its staleness does not remove the lock of the one that took over', async () => {
+  test('a holder of another host that outlived its staleness does not remove the lock of the one that took over', async () => {
     const path = join(scratchDirectory(), 'f.lock');
     const first = await acquireFileLock(path, { timing: { ...timing, heartbeatMs: 60_000 } });
+    // As if the runtime directory were on a home folder shared with another host.
+    const record = JSON.parse(await readFile(path, 'utf8')) as { host: string };
+    await writeFile(path, JSON.stringify({ ...record, host: 'another-host' }));
     const past = new Date(Date.now() - 10_000);
     await utimes(path, past, past);
     const second = await acquireFileLock(path, { timing });
     await first.release();
-    assert.equal((JSON.parse(await readFile(path, 'utf8')) as { pid: number }).pid, process.pid, 'the second holder\'s lock is still there');
+    assert.equal((JSON.parse(await readFile(path, 'utf8')) as { host: string }).host, hostname(), 'the second holder\'s lock is still there');
     await second.release();
     await assert.rejects(stat(path), /ENOENT/);
+  });
+
+  test('a holder on this host whose event loop stalls (SIGSTOP: no heartbeat) keeps its lock while its process lives', async () => {
+    const path = join(scratchDirectory(), 'g.lock');
+    const holder = await holderProcess(path);
+    try {
+      process.kill(holder.pid, 'SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, timing.staleMs * 2));
+      await assert.rejects(acquireFileLock(path, { timing: { ...timing, waitMs: 1_000 } }), FileLockTimeout);
+    } finally {
+      process.kill(holder.pid, 'SIGCONT');
+      holder.kill();
+    }
+  });
+
+  test('a runtime directory deleted under a running window is made again when a lock is taken', async () => {
+    const directory = join(scratchDirectory(), 'runtime');
+    await mkdir(directory, { mode: 0o700 });
+    await rm(directory, { recursive: true });
+    let recreated = 0;
+    const held = await acquireFileLock(join(directory, 'h.lock'), {
+      timing,
+      recreateDirectory: async () => {
+        recreated++;
+        await mkdir(directory, { mode: 0o700 });
+      },
+    });
+    assert.equal(recreated, 1);
+    await held.release();
   });
 });

@@ -18,7 +18,7 @@ export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'
 export function deviceSessionManager(
   idp: TestIdp,
   secrets: SecretStoragePort,
-  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[]; coordination?: MachineCoordination; reconcileDelayMs?: number; onPrompt?: (prompt: DeviceCodePrompt) => void } = {},
+  options: { logger?: Logger; clock?: Clock; leaseTiming?: LeaseTiming; scopes?: readonly string[]; coordination?: MachineCoordination; reconcileDelayMs?: number; catchUpMs?: number; onPrompt?: (prompt: DeviceCodePrompt) => void } = {},
 ): { manager: SessionManager; client: OAuthClient } {
   const scopes = options.scopes ?? defaultTestScopes;
   const logger = options.logger ?? silentLogger;
@@ -41,6 +41,7 @@ export function deviceSessionManager(
     leaseTiming: options.leaseTiming,
     coordination: options.coordination,
     reconcileDelayMs: options.reconcileDelayMs,
+    catchUpMs: options.catchUpMs,
   });
   return { manager, client };
 }

@@ -54,6 +54,9 @@ export interface RequestRecord {
   injected?: Fault['kind'] | 'slow_down';
   /** The HTTP status sent, once the answer is finished. */
   status?: number;
+  /** A token answer's `scope` (which session a refresh was for) and `error` (invalid_grant: a replayed refresh token). */
+  scope?: string;
+  error?: string;
 }
 
 export interface IdpSettings {
@@ -378,6 +381,8 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         } catch {
           return;
         }
+        if (typeof answer.scope === 'string') record.scope = answer.scope;
+        if (typeof answer.error === 'string') record.error = answer.error;
         remember('access_token', answer.access_token);
         remember('refresh_token', answer.refresh_token);
         remember('id_token', answer.id_token);

@@ -31,4 +31,13 @@ describe('grantedScopes', () => {
   test('an API scope that the answer leaves out is declined', () => {
     assert.deepEqual(grantedScopes(['openid', 'read_api', 'write_repository'], { scopes: ['openid', 'read_api'], idToken: 'x' }), ['openid', 'read_api']);
   });
+
+  test("Entra's `/.default` is answered with the API's permissions, never by name: granted when anything is", () => {
+    const requested = ['api://my-api/.default', 'offline_access', 'openid'];
+    assert.deepEqual(grantedScopes(requested, { scopes: ['api://my-api/Files.Read'], idToken: 'x', refreshToken: 'y' }), ['api://my-api/.default', 'api://my-api/Files.Read', 'offline_access', 'openid']);
+  });
+
+  test('a dotted API scope does not pass for a shorter one (`repo.read` is not `read`)', () => {
+    assert.deepEqual(grantedScopes(['openid', 'read'], { scopes: ['openid', 'repo.read'], idToken: 'x' }), ['openid', 'repo.read']);
+  });
 });

@@ -7,12 +7,16 @@
 // scan for leaked secrets skips `*.token` files), so a test can check it at
 // the identity provider; the report names that file and a short SHA-256
 // fingerprint of the token, to tell tokens apart.
+//
+// Follow mode drives several windows at once (tabs of one code-server, each with its own extension
+// host): see follow.js.
 'use strict';
 
 const vscode = require('vscode');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const { registerFollowMode } = require('./follow');
 
 const PROVIDER_ID = 'oauth-anywhere';
 const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -66,17 +70,24 @@ function appendEvent(event) {
   }
 }
 
+function defaultTokenFile() {
+  const file = reportFile();
+  return file ? `${file}.access.token` : undefined;
+}
+
 function fingerprint(token) {
   return crypto.createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
-/** The session without its tokens; the access token is written to its own `.token` file. */
-function describeSession(session) {
+/**
+ * The session without its tokens; the access token is written to its own `.token` file (by default
+ * `<reportFile>.access.token`).
+ */
+function describeSession(session, tokenFile = defaultTokenFile()) {
   if (!session) return null;
-  const file = reportFile();
   let accessTokenFile = null;
-  if (file) {
-    accessTokenFile = `${file}.access.token`;
+  if (tokenFile) {
+    accessTokenFile = tokenFile;
     writeFileAtomic(accessTokenFile, session.accessToken);
   }
   return {
@@ -161,6 +172,7 @@ function activate(context) {
       if (e.provider.id !== PROVIDER_ID) return;
       appendEvent({ at: new Date().toISOString(), provider: e.provider.id });
     }),
+    ...registerFollowMode(context, { providerId: PROVIDER_ID, describeSession, fingerprint, describeError, writeJsonAtomic }),
   );
 }
 
