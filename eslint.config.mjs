@@ -40,6 +40,14 @@ export default tseslint.config(
     },
   },
   {
+    // The one rule of the house: the core takes plain values and returns plain values. Only
+    // src/extension.ts and src/vscode/ (the shell) speak to VS Code.
+    files: ['src/oauth/**', 'src/auth/**', 'src/diagnostics/**', 'src/terminal/**', 'src/config.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension.ts and src/vscode/ import vscode: the core takes plain values (CONTRIBUTING.md).' }] }],
+    },
+  },
+  {
     // Plain JavaScript: the end-to-end tier, the scripts, the build, the test consumer extension.
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },

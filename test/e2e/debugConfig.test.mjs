@@ -7,10 +7,11 @@
 //    tasks schemas (the debuggers' attributes included); a misspelt property put in on purpose
 //    afterwards shows up, so the check can see one.
 // D2 Run and Debug offers the three configurations.
-// D3 "Run Extension": the watch build (its pre-launch task) writes dist/, its background matcher
+// D3 "Debug Current Test File" stops at a breakpoint set in a unit test's TypeScript source.
+// D4 "Run Extension": the watch build (its pre-launch task) writes dist/, its background matcher
 //    ends (otherwise the launch would wait for it forever), a debug session starts, and an extension
 //    development host opens on this folder.
-// D4 The "sandbox identity provider" task starts the test IdP on 127.0.0.1:28140 and points the
+// D5 The "sandbox identity provider" task starts the test IdP on 127.0.0.1:28140 and points the
 //    development host's own settings at it.
 // What code-server cannot show (breakpoints bound in the development host, the desktop-only
 // arguments of the sandbox configuration) is listed in CONTRIBUTING.md.
@@ -151,7 +152,26 @@ describe('the F5 set-up in code-server', { timeout: 10 * 60_000 }, () => {
     await env.page.keyboard.press('Escape');
   });
 
-  it('D3: "Run Extension" builds with the watch task and starts a development host on this folder', async () => {
+  it('D3: "Debug Current Test File" stops at a breakpoint in a unit test (tsx source maps)', async () => {
+    const { page } = env;
+    await openFile('test/unit/scopes.test.ts');
+    // Line 7: the first assertion of the first test.
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget .quick-input-box input').fill(':7');
+    await page.keyboard.press('Enter');
+    await sleep(500);
+    await page.keyboard.press('F9');
+    await command('Debug: Select and Start Debugging');
+    await choose(/^Debug Current Test File/);
+    await page.getByText(/Paused On Breakpoint/i).first().waitFor({ state: 'visible', timeout: 2 * UI_TIMEOUT });
+    const frame = page.locator('.monaco-list-row', { hasText: /test\/unit\/scopes\.test\.ts/ }).first();
+    assert.match((await frame.textContent()) ?? '', /scopes\.test\.ts\s*7:\d+$/, 'paused on line 7 of the TypeScript source');
+    await screenshot(page, 'test-file-paused');
+    await page.keyboard.press('Shift+F5');
+    await page.keyboard.press('F9').catch(() => {});
+  });
+
+  it('D4: "Run Extension" builds with the watch task and starts a development host on this folder', async () => {
     const built = path.join(env.folder, 'dist/extension.js');
     assert.ok(!fs.existsSync(built), 'no build before F5');
     const opened = env.browser.context.waitForEvent('page', { timeout: 2 * UI_TIMEOUT });
@@ -169,7 +189,7 @@ describe('the F5 set-up in code-server', { timeout: 10 * 60_000 }, () => {
     await devHost.close().catch(() => {});
   });
 
-  it('D4: the "sandbox identity provider" task starts the test IdP and writes the development host\'s settings', async () => {
+  it('D5: the "sandbox identity provider" task starts the test IdP and writes the development host\'s settings', async () => {
     await command('Tasks: Run Task');
     await choose(/^sandbox identity provider/);
     const metadata = await until(
