@@ -3,12 +3,14 @@
 // in package.nls.json; package.json refers to it as "%key%", which VS Code (and vsce) resolve.
 //
 //   node scripts/manifestStrings.mjs           moves every literal such text from package.json into
-//                                              package.nls.json (keys named after where the text is)
+//                                              package.nls.json (keys named after where the text is;
+//                                              a literal text replaces the entry's old text)
 //   node scripts/manifestStrings.mjs --check   fails, naming each, on text still literal in
 //                                              package.json, a %key% without an entry, or an entry
 //                                              no %key% uses (npm test runs this)
 //
-// Adding a setting or a command: write its text into package.json as usual and run the script.
+// Adding a setting or a command, or changing a text: write it into package.json as usual and run
+// the script. After a merge that brought literal text back, run it again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +81,7 @@ function shortName(name) {
 const problems = [];
 const used = new Set();
 let moved = 0;
+let updated = 0;
 for (const { holder, field, key } of texts()) {
   const value = holder[field];
   const referenced = reference.exec(value);
@@ -91,10 +94,8 @@ for (const { holder, field, key } of texts()) {
     problems.push(`package.json has literal text at ${key}: "${value.slice(0, 60)}${value.length > 60 ? '…' : ''}"`);
     continue;
   }
-  if (key in nls && nls[key] !== value) {
-    problems.push(`${key} is already in package.nls.json with another text; rename one of them by hand`);
-    continue;
-  }
+  // Text written into package.json is the newer one (a change, or a merge that brought it back).
+  if (key in nls && nls[key] !== value) updated++;
   nls[key] = value;
   holder[field] = `%${key}%`;
   used.add(key);
@@ -115,5 +116,5 @@ if (check) {
   const sorted = Object.fromEntries(Object.entries(nls).sort(([a], [b]) => a.localeCompare(b)));
   fs.writeFileSync(nlsFile, `${JSON.stringify(sorted, null, 2)}\n`);
   fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-  console.log(`manifest strings: moved ${moved} text(s) into package.nls.json (${Object.keys(sorted).length} in all).`);
+  console.log(`manifest strings: moved ${moved} text(s) into package.nls.json, ${updated} of them changed texts (${Object.keys(sorted).length} in all).`);
 }

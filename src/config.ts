@@ -99,8 +99,10 @@ export function readSettings(read: SettingReader): SettingsResult {
   }
 
   const portValue = read('loopbackPort') ?? 0;
-  const loopbackPort = typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 0 && portValue <= 65535 ? portValue : undefined;
-  if (loopbackPort === undefined) problem('loopbackPort', '"OAuth Anywhere: Loopback Port" must be a whole number from 0 (any free port) to 65535.');
+  const validPort = typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 0 && portValue <= 65535 ? portValue : undefined;
+  if (validPort === undefined) problem('loopbackPort', '"OAuth Anywhere: Loopback Port" must be a whole number from 0 (any free port) to 65535.');
+  // 0 means "not chosen": a preset whose provider matches redirect URIs exactly has its fixed port.
+  const loopbackPort = validPort === 0 ? (resolved?.loopbackPort ?? 0) : validPort;
 
   if (problems.length || !issuer || !clientId || !scopes || !flow || loopbackPort === undefined) return { ok: false, problems };
   if (!preset || !resolved) return { ok: true, settings: { provider: { issuer, clientId, scopes, endpoints }, flow, loopbackPort } };

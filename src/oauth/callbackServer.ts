@@ -63,7 +63,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new OAuthError('misconfigured', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}). Set oauthAnywhere.loopbackPort to 0 or to a free port.`));
+      reject(new OAuthError('port_unavailable', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}).`));
     });
     server.listen(options.port ?? 0, bindAddress, () => resolve());
   });
@@ -71,16 +71,12 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   const allowedHosts = new Set([`${bindAddress}:${port}`, `localhost:${port}`]);
 
   let closing: Promise<void> | undefined;
+  /** Stops listening at once; the accepted callback's page still goes out (for at most 2 s). */
   const close = () => {
-    closing ??= withDeadline(answering, 2_000)
-      .then(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      )
-      .finally(finish);
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      void withDeadline(answering, 2_000).then(() => server.closeAllConnections());
+    }).finally(finish);
     return closing;
   };
 

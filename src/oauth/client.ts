@@ -1,11 +1,12 @@
 import * as oauth from 'oauth4webapi';
 import { isOAuthError, OAuthError } from './errors.js';
-import { toOAuthError } from './errorMapping.js';
+import { codeRefused, temporaryStatuses, toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
-import { parseEndpoint, parseIssuer } from './endpointUrls.js';
-import { applyResponseQuirks, hasResponseQuirks, noQuirks, scopesToSend, type Quirks } from './quirks.js';
+import { openableUrl, parseEndpoint, parseIssuer } from './endpointUrls.js';
+import { readPollError } from './pollAnswer.js';
+import { applyResponseQuirks, noQuirks, scopesToSend, withHarmlessDeviations, type Quirks } from './quirks.js';
 import { realClock } from './clock.js';
-import { identityFromClaims, tokenSetFrom } from './tokens.js';
+import { identityFromClaims, identityFromFields, identityFromTokenAnswer, placeholderIdentity, tokenSetFrom } from './tokens.js';
 import type { Clock, EndpointOverrides, Identity, Logger, ProviderConfig, SignInResult, TokenSet } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -37,9 +38,16 @@ export interface RefreshResult {
   idTokenProblem?: OAuthError;
 }
 
+/**
+ * One poll's answer (RFC 8628 3.5). `unavailable`: the identity provider is overloaded or did not
+ * answer (429, 502, 503, 504, temporarily_unavailable, a timeout, a dropped connection); the error says
+ * which, whether it asked to wait (`retryAfterSeconds`) and whether it may have issued tokens whose
+ * answer was lost (`answerLost`). Anything final is thrown.
+ */
 export type DeviceCodePoll =
   | { status: 'pending' }
-  | { status: 'slow_down' }
+  | { status: 'slow_down'; retryAfterSeconds?: number }
+  | { status: 'unavailable'; error: OAuthError }
   | { status: 'approved'; result: SignInResult };
 
 const manualEndpointsMark = 'token_endpoint';
@@ -66,7 +74,7 @@ export class OAuthClient {
   ) {
     this.issuer = parseIssuer(config.issuer);
     this.clientId = config.clientId.trim();
-    if (!this.clientId) throw new OAuthError('misconfigured', 'No client id is set. Register a public (native) client at your identity provider and set its id.');
+    if (!this.clientId) throw new OAuthError('settings', 'No client id is set (oauthAnywhere.clientId).');
     for (const [name, value] of Object.entries(config.endpoints ?? {})) {
       if (value) parseEndpoint(name, value);
     }
@@ -76,8 +84,7 @@ export class OAuthClient {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? realClock;
     const bounded = boundedFetch(options.limits ?? defaultHttpLimits, options.observe);
-    // Without response quirks the provider's answers reach oauth4webapi untouched (the strict path).
-    this.fetch = hasResponseQuirks(this.quirks) ? applyResponseQuirks(this.quirks, bounded) : bounded;
+    this.fetch = applyResponseQuirks(withHarmlessDeviations(this.quirks), bounded, (deviation) => this.logger.debug(`Accepted from the identity provider: ${deviation}.`));
   }
 
   /** Authorization server metadata: discovered once, overlaid with explicit endpoints. */
@@ -125,6 +132,14 @@ export class OAuthClient {
   }
 
   /**
+   * OpenID Connect is asked for (`openid` is sent), so an ID token must come back, carrying the
+   * browser sign-in's nonce. Without `openid` it is plain OAuth 2.0: no nonce, no ID token.
+   */
+  expectsIdToken(scopes: readonly string[]): boolean {
+    return !this.quirks.plainOAuth2 && this.requestScopes(scopes).includes('openid');
+  }
+
+  /**
    * Public clients authenticate with their id alone. A secret is only configured for providers that
    * demand one from native apps too (Google; GitHub's web flow), and goes in the body (client_secret_post).
    */
@@ -149,14 +164,14 @@ export class OAuthClient {
       const body = await oauth.processAuthorizationCodeResponse(as, this.clientAt(response), response, { expectedNonce, requireIdToken: false });
       return await this.signInResult(as, response, body, requestedScopes, signal);
     } catch (error) {
-      throw toOAuthError(error, action);
+      throw codeRefused(toOAuthError(error, action));
     }
   }
 
   async startDeviceAuthorization(scopes: readonly string[], signal?: AbortSignal): Promise<oauth.DeviceAuthorizationResponse> {
     const as = await this.metadata(signal);
     if (!as.device_authorization_endpoint) {
-      throw new OAuthError('unsupported', `${this.issuer.href} offers no device authorization endpoint, so signing in with a code is not possible. Use the loopback flow, or set oauthAnywhere.endpoints.device_authorization_endpoint.`);
+      throw new OAuthError('unsupported', `${this.issuer.href} offers no device authorization endpoint (sign-in with a code).`);
     }
     try {
       // Always without a secret: the providers that want one elsewhere (Google, GitHub) document only
@@ -169,28 +184,34 @@ export class OAuthClient {
     }
   }
 
-  /** One poll of the token endpoint; pending and slow_down are answers here, not errors. */
+  /** One poll of the token endpoint: what the answer means for polling, or a final error thrown. */
   async pollDeviceCode(deviceCode: string, requestedScopes: readonly string[], signal?: AbortSignal): Promise<DeviceCodePoll> {
+    const action = 'waiting for the device sign-in';
     const as = await this.metadata(signal);
     let response: Response;
     let body: oauth.TokenEndpointResponse;
     try {
       response = await oauth.deviceCodeGrantRequest(as, this.client, this.clientAuthentication(), deviceCode, this.requestOptions(signal));
+      if (response.status !== 200) {
+        const answer = await readPollError(response, action);
+        if (answer.verdict === 'pending') return { status: 'pending' };
+        if (answer.verdict === 'slow_down') return { status: 'slow_down', retryAfterSeconds: answer.retryAfterSeconds };
+        if (answer.verdict === 'back_off') return { status: 'unavailable', error: answer.error };
+        if (answer.verdict === 'final') throw answer.error;
+      }
       body = await oauth.processDeviceCodeResponse(as, this.clientAt(response), response);
     } catch (error) {
-      if (error instanceof oauth.ResponseBodyError) {
-        if (error.error === 'authorization_pending') return { status: 'pending' };
-        if (error.error === 'slow_down') return { status: 'slow_down' };
-      }
-      throw toOAuthError(error, 'waiting for the device sign-in');
+      const mapped = toOAuthError(error, action);
+      if (mapped.reason === 'timeout' || mapped.reason === 'network') return { status: 'unavailable', error: mapped };
+      throw mapped;
     }
     try {
       return { status: 'approved', result: await this.signInResult(as, response, body, requestedScopes, signal) };
     } catch (error) {
       // The device code is spent once tokens were issued: polling again would replay it, which makes
-      // identity providers revoke the grant. Whatever fails now (keys, userinfo) ends the sign-in.
+      // identity providers revoke the grant. Whatever fails now (keys, ID token) ends the sign-in.
       const mapped = toOAuthError(error, 'completing the device sign-in');
-      throw new OAuthError(mapped.kind, mapped.message, { ...mapped.details, grantRedeemed: true });
+      throw new OAuthError(mapped.reason, mapped.message, { ...mapped.details, grantRedeemed: true });
     }
   }
 
@@ -202,7 +223,7 @@ export class OAuthClient {
    * one kept, and the problem returned for the caller to log; the next refresh checks again.
    */
   async refresh(tokens: TokenSet, signal?: AbortSignal): Promise<RefreshResult> {
-    if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token. Sign in again.');
+    if (!tokens.refreshToken) throw new OAuthError('invalid_grant', 'The session has expired and the identity provider gave no refresh token to renew it.');
     const action = 'refreshing the session';
     const as = await this.metadata(signal);
     const requestedAt = this.clock.now();
@@ -246,7 +267,8 @@ export class OAuthClient {
   async endSessionUrl(idToken: string | undefined, signal?: AbortSignal): Promise<URL | undefined> {
     const as = await this.metadata(signal);
     if (!as.end_session_endpoint) return undefined;
-    const url = new URL(as.end_session_endpoint);
+    // It carries the ID token: never to an address a browser would reach in clear or not at all.
+    const url = openableUrl(as.end_session_endpoint, 'end_session_endpoint');
     url.searchParams.set('client_id', this.clientId);
     if (idToken) url.searchParams.set('id_token_hint', idToken);
     return url;
@@ -291,22 +313,21 @@ export class OAuthClient {
       signal,
     });
     if (response.status === 401) {
-      throw new OAuthError('invalid_grant', `The identity provider no longer accepts this session's token (HTTP 401 from ${named}). Sign in again.`, { status: 401 });
+      throw new OAuthError('session_expired', `The identity provider no longer accepts this session's access token (HTTP 401 from ${named}).`, { status: 401 });
     }
     if (!response.ok) {
-      throw new OAuthError('idp_error', `The identity provider answered HTTP ${response.status} while reading the account from ${named}.`, { status: response.status });
+      const reason = temporaryStatuses.has(response.status) ? 'idp_unavailable' : 'idp_failed';
+      throw new OAuthError(reason, `The identity provider answered HTTP ${response.status} while reading the account from ${named}.`, { status: response.status });
     }
     let body: Record<string, unknown>;
     try {
       body = (await response.json()) as Record<string, unknown>;
     } catch {
-      throw new OAuthError('invalid_response', `The account answer from ${named} is not valid JSON.`);
+      throw new OAuthError('not_json', `The account answer from ${named} is not valid JSON.`);
     }
-    const id = body?.[endpoint.subjectField];
-    const subject = typeof id === 'number' && Number.isFinite(id) ? String(id) : typeof id === 'string' && id.trim() ? id.trim() : undefined;
-    if (!subject) throw new OAuthError('invalid_response', `The account answer from ${named} has no "${endpoint.subjectField}".`);
-    const label = endpoint.labelFields.map((field) => body[field]).find((value): value is string => typeof value === 'string' && !!value.trim());
-    return { subject, label: label?.trim() ?? subject };
+    const identity = identityFromFields(body, [endpoint.subjectField], endpoint.labelFields);
+    if (!identity) throw new OAuthError('protocol_violation', `The account answer from ${named} has no "${endpoint.subjectField}".`);
+    return identity;
   }
 
   /**
@@ -341,27 +362,51 @@ export class OAuthClient {
     if (body.id_token) await this.verifySignature(as, response, signal);
     const tokens = tokenSetFrom(body, requestedScopes, receivedAt);
     const claims = oauth.getValidatedIdTokenClaims(body);
-    return { tokens, identity: await this.identity(claims, tokens, signal) };
+    return { tokens, identity: await this.identity(claims, body, tokens, signal) };
   }
 
-  /** The ID token names the account; without one, userinfo does; without that, nothing can. */
-  private async identity(claims: oauth.IDToken | undefined, tokens: TokenSet, signal?: AbortSignal): Promise<Identity> {
+  /**
+   * Who signed in. The ID token names the account; userinfo is asked only when it carries no name,
+   * and a userinfo that fails (or answers too much) leaves the ID token's `sub` as the name: the
+   * tokens are sound, so the sign-in is. Without an ID token (plain OAuth 2.0): the preset's account
+   * endpoint, else what the token answer says about the account, else a placeholder.
+   */
+  private async identity(claims: oauth.IDToken | undefined, body: oauth.TokenEndpointResponse, tokens: TokenSet, signal?: AbortSignal): Promise<Identity> {
     if (claims) {
-      const identity = identityFromClaims(claims);
-      if (identity.label !== identity.subject) return identity;
+      const fromIdToken = identityFromClaims(claims);
+      if (fromIdToken.label !== fromIdToken.subject) return fromIdToken;
+      return this.nameFromUserinfo(fromIdToken, tokens, signal);
     }
-    if (!claims && this.quirks.accountEndpoint) return this.account(tokens.accessToken, signal);
+    if (this.quirks.accountEndpoint) {
+      try {
+        return await this.account(tokens.accessToken, signal);
+      } catch (error) {
+        if (isOAuthError(error, 'cancelled')) throw error;
+        this.logger.warn(`The account could not be read (${errorText(error)}); naming it from the token answer.`);
+      }
+    }
+    const fromAnswer = identityFromTokenAnswer(body);
+    if (fromAnswer) return fromAnswer;
+    const placeholder = placeholderIdentity(this.issuer);
+    this.logger.info(`The identity provider sent no ID token and nothing about the account; it is named "${placeholder.label}".`);
+    return placeholder;
+  }
+
+  private async nameFromUserinfo(fromIdToken: Identity, tokens: TokenSet, signal?: AbortSignal): Promise<Identity> {
     const as = await this.metadata(signal);
-    if (as.userinfo_endpoint) {
-      const info = await this.userinfo(tokens.accessToken, claims?.sub, signal);
-      return identityFromClaims(info);
+    if (!as.userinfo_endpoint) return fromIdToken;
+    try {
+      const named = identityFromClaims(await this.userinfo(tokens.accessToken, fromIdToken.subject, signal));
+      return { subject: fromIdToken.subject, label: named.label };
+    } catch (error) {
+      if (isOAuthError(error, 'cancelled')) throw error;
+      this.logger.warn(`The ID token names no account and userinfo failed (${errorText(error)}); the account is named by its subject.`);
+      return fromIdToken;
     }
-    if (claims) return identityFromClaims(claims);
-    throw new OAuthError('unsupported', `${this.issuer.href} returned neither an ID token nor a userinfo endpoint, so the account cannot be named. Add the "openid" scope.`);
   }
 
   private async verifySignature(as: oauth.AuthorizationServer, response: Response, signal?: AbortSignal): Promise<void> {
-    if (!as.jwks_uri) throw new OAuthError('misconfigured', `${this.issuer.href} publishes no jwks_uri, so the ID token's signature cannot be checked. Set oauthAnywhere.endpoints.jwks_uri.`);
+    if (!as.jwks_uri) throw new OAuthError('metadata_incomplete', `${this.issuer.href} publishes no jwks_uri, so the ID token's signature cannot be checked; oauthAnywhere.endpoints.jwks_uri is not set either.`);
     await oauth.validateApplicationLevelSignature(as, response, { ...this.requestOptions(signal), [oauth.jwksCache]: this.jwks });
   }
 
@@ -380,7 +425,7 @@ export class OAuthClient {
     const metadata = { ...discovered, ...overrides };
     for (const name of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const) {
       const value = metadata[name];
-      if (typeof value === 'string') parseEndpoint(name, value, 'the discovery document');
+      if (typeof value === 'string') parseEndpoint(name, value, 'the discovery document', 'unsafe_url');
     }
     return metadata;
   }
@@ -393,7 +438,7 @@ export class OAuthClient {
     } catch (error) {
       const mapped = toOAuthError(error, action);
       if (mapped.details.status === 404) {
-        throw new OAuthError('misconfigured', `${this.issuer.href} has no discovery document (HTTP 404). Check the issuer URL, or set oauthAnywhere.endpoints for a provider without discovery.`, { status: 404 });
+        throw new OAuthError('metadata_incomplete', `${this.issuer.href} has no discovery document (HTTP 404), and oauthAnywhere.endpoints does not name the endpoints instead.`, { status: 404 });
       }
       throw mapped;
     }
@@ -422,6 +467,10 @@ async function issuedTokens(response: Response): Promise<oauth.TokenEndpointResp
     ...(typeof refresh_token === 'string' && refresh_token ? { refresh_token } : {}),
     ...(typeof scope === 'string' ? { scope } : {}),
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function definedEndpoints(endpoints: EndpointOverrides | undefined): EndpointOverrides {

@@ -1,12 +1,13 @@
 import * as oauth from 'oauth4webapi';
-import { OAuthError, isOAuthError } from './errors.js';
-import { redactSecretShapes } from './redact.js';
+import { OAuthError, isOAuthError, type FailureReason } from './errors.js';
+import { untrustedText } from './untrustedText.js';
 
 /**
- * Turns whatever oauth4webapi or fetch threw into an OAuthError whose message says what failed and
- * what to do. `action` names the step for the message ("refreshing the session"). The library's own
- * error objects can carry response bodies with tokens in them, so nothing is copied from them but
- * status codes and the IdP's OAuth error code and description.
+ * Turns whatever oauth4webapi or fetch threw into an OAuthError whose reason names the cause and whose
+ * message states the facts: the step (`action`, e.g. "refreshing the session"), the HTTP status or
+ * OAuth error code, and the identity provider's own description. Advice is the shell's, one per
+ * reason. The library's error objects can carry response bodies with tokens in them, so nothing is
+ * copied from them but status codes and the IdP's OAuth error code and description, as plain text.
  */
 export function toOAuthError(error: unknown, action: string): OAuthError {
   if (isOAuthError(error)) return error;
@@ -24,12 +25,15 @@ export function toOAuthError(error: unknown, action: string): OAuthError {
   if (error instanceof oauth.OperationProcessingError) return fromProcessingError(error, action);
 
   if (error instanceof oauth.UnsupportedOperationError) {
-    return new OAuthError('unsupported', `The identity provider's answer uses something this extension does not support while ${action}: ${error.message}`);
+    return new OAuthError('protocol_violation', `The identity provider's answer while ${action} uses something this extension does not support (${plain(error.message)}).`);
   }
 
   const message = error instanceof Error ? error.message : String(error);
-  return new OAuthError('invalid_response', `Unexpected failure while ${action}: ${message}`, { cause: error });
+  return new OAuthError('unexpected', `Unexpected failure while ${action}: ${plain(message)}`, { cause: error });
 }
+
+/** HTTP statuses that mean "not now" rather than "no": overloaded, or a gateway that lost its upstream. */
+export const temporaryStatuses: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 export function fromOAuthErrorCode(
   code: string,
@@ -37,22 +41,40 @@ export function fromOAuthErrorCode(
   action: string,
   extra: { status?: number; retryAfterSeconds?: number } = {},
 ): OAuthError {
-  const said = description ? ` The identity provider said: "${clip(description)}"` : '';
+  const said = description ? ` It said: "${untrustedText(description)}"` : '';
+  const answered = `The identity provider answered ${untrustedText(code, 64)}${extra.status ? ` (HTTP ${extra.status})` : ''} while ${action}.${said}`;
+  const details = { ...extra, oauthError: code };
+  return new OAuthError(reasonForCode(code, extra.status), answered, details);
+}
+
+function reasonForCode(code: string, status: number | undefined): FailureReason {
   switch (code) {
     case 'access_denied':
-      return new OAuthError('denied', `Sign-in was denied at the identity provider.${said}`, { ...extra, oauthError: code });
+      return 'denied';
     case 'expired_token':
-      return new OAuthError('expired', `The sign-in code expired before it was approved. Start the sign-in again.${said}`, { ...extra, oauthError: code });
+      return 'code_expired';
     case 'invalid_grant':
-      return new OAuthError('invalid_grant', `The identity provider rejected the grant while ${action}; the session is no longer valid. Sign in again.${said}`, { ...extra, oauthError: code });
+      // A refresh token refused: the session is over. A code refused is `codeRefused`'s to say.
+      return 'session_expired';
     case 'invalid_client':
     case 'unauthorized_client':
     case 'unsupported_grant_type':
+      return 'client_rejected';
     case 'invalid_scope':
-      return new OAuthError('misconfigured', `The identity provider refused the client while ${action} (${code}). Check the client id, its allowed grant types and the scopes.${said}`, { ...extra, oauthError: code });
+      return 'scope_rejected';
+    case 'temporarily_unavailable':
+      return 'idp_unavailable';
     default:
-      return new OAuthError('idp_error', `The identity provider returned "${clip(code, 64)}" while ${action}.${said}`, { ...extra, oauthError: code });
+      return status !== undefined && temporaryStatuses.has(status) ? 'idp_unavailable' : 'idp_failed';
   }
+}
+
+/**
+ * invalid_grant for an authorization code or a device code: that code was refused, which says nothing
+ * about any session (the default reading is about a refresh token).
+ */
+export function codeRefused(error: OAuthError): OAuthError {
+  return error.details.oauthError === 'invalid_grant' ? new OAuthError('grant_rejected', error.message, error.details) : error;
 }
 
 /**
@@ -65,13 +87,12 @@ function fromChallenge(error: oauth.WWWAuthenticateChallengeError, action: strin
   const scheme = challenge?.scheme.toLowerCase();
   const code = challenge?.parameters.error;
   const extra = { status: error.status, oauthError: code };
-  if (code === 'invalid_client' || scheme === 'basic') {
-    return new OAuthError('misconfigured', `The identity provider refused the client while ${action}${code ? ` (${code})` : ''}. Check the client id and that it is registered as a public client.`, extra);
-  }
+  const answered = `The identity provider refused the request while ${action} (HTTP ${error.status}${code ? `, ${untrustedText(code, 64)}` : ''}).`;
+  if (code === 'invalid_client' || scheme === 'basic') return new OAuthError('client_rejected', answered, extra);
   if ((scheme === 'bearer' || scheme === 'dpop') && (code === 'invalid_token' || (error.status === 401 && !code))) {
-    return new OAuthError('invalid_grant', `The identity provider no longer accepts this session's token while ${action}. Sign in again.`, extra);
+    return new OAuthError('session_expired', `The identity provider no longer accepts this session's access token (HTTP ${error.status}${code ? `, ${code}` : ''} while ${action}).`, extra);
   }
-  return new OAuthError('idp_error', `The identity provider refused the request while ${action} (HTTP ${error.status}${code ? `, ${clip(code, 64)}` : ''}).`, extra);
+  return new OAuthError(temporaryStatuses.has(error.status) ? 'idp_unavailable' : 'idp_failed', answered, extra);
 }
 
 function fromProcessingError(error: oauth.OperationProcessingError, action: string): OAuthError {
@@ -80,37 +101,44 @@ function fromProcessingError(error: oauth.OperationProcessingError, action: stri
       const response = error.cause instanceof Response ? error.cause : undefined;
       const status = response?.status;
       const retryAfter = retryAfterSeconds(response?.headers.get('retry-after'));
-      const wait = retryAfter !== undefined ? ` It asks to retry after ${retryAfter} s.` : '';
-      return new OAuthError('idp_error', `The identity provider answered HTTP ${status ?? '(unknown)'} while ${action}.${wait} Try again later; if it persists, check the issuer URL.`, { status, retryAfterSeconds: retryAfter });
+      const wait = retryAfter !== undefined ? ` It asked to retry after ${retryAfter} s.` : '';
+      const reason = status !== undefined && temporaryStatuses.has(status) ? 'idp_unavailable' : 'idp_failed';
+      return new OAuthError(reason, `The identity provider answered HTTP ${status ?? '(unknown)'} while ${action}.${wait}`, { status, retryAfterSeconds: retryAfter });
     }
     case oauth.RESPONSE_IS_NOT_JSON:
     case oauth.PARSE_ERROR:
-      return new OAuthError('invalid_response', `The identity provider's answer while ${action} is not valid JSON. Is the issuer URL right, and is no proxy replacing the answer?`);
-    case oauth.JSON_ATTRIBUTE_COMPARISON:
-      return new OAuthError('invalid_response', `The identity provider's metadata names a different issuer than the one configured. Set the issuer exactly as the provider's discovery document states it.`);
+      return new OAuthError('not_json', `The identity provider's answer while ${action} is not valid JSON.`);
+    case oauth.JSON_ATTRIBUTE_COMPARISON: {
+      const cause = error.cause as { attribute?: unknown; expected?: unknown; body?: Record<string, unknown> } | undefined;
+      if (cause?.attribute === 'issuer') {
+        return new OAuthError('metadata_issuer_mismatch', `Its discovery document states "issuer": "${untrustedText(String(cause.body?.issuer), 120)}", while ${String(cause.expected)} is configured (${action}).`);
+      }
+      return new OAuthError('protocol_violation', `The answer while ${action} is about someone or something else (${plain(error.message)}).`);
+    }
     case oauth.JWT_CLAIM_COMPARISON:
     case oauth.JWT_TIMESTAMP_CHECK:
-      return new OAuthError('invalid_response', `The ID token failed validation while ${action} (${error.message.replace(/"/g, '')}). Check the system clock and the client id.`);
+      return new OAuthError('id_token_rejected', `Checking the ID token while ${action}: ${plain(error.message)}.`);
     case oauth.KEY_SELECTION:
-      return new OAuthError('invalid_response', `The ID token's signing key is not in the identity provider's key set while ${action}.`);
+      return new OAuthError('signature_rejected', `The key that signed the ID token is not in the identity provider's key set (while ${action}).`);
     case oauth.MISSING_SERVER_METADATA:
     case oauth.INVALID_SERVER_METADATA:
-      return new OAuthError('misconfigured', `The identity provider's metadata lacks what is needed for ${action}: ${error.message.replace(/"/g, '')}. Set the endpoint explicitly in oauthAnywhere.endpoints.`);
+      return new OAuthError('metadata_incomplete', `The identity provider's metadata lacks what ${action} needs (${plain(error.message)}).`);
     default:
-      return new OAuthError('invalid_response', `The identity provider's answer is not valid while ${action}: ${error.message.replace(/"/g, '')}.`);
+      if (/signature/i.test(error.message)) return new OAuthError('signature_rejected', `${plain(error.message)} (while ${action}).`);
+      if (/\bJWT\b.*\bclaim\b|ID Token/i.test(error.message)) return new OAuthError('id_token_rejected', `Checking the ID token while ${action}: ${plain(error.message)}.`);
+      return new OAuthError('protocol_violation', `The identity provider's answer is not valid while ${action} (${plain(error.message)}).`);
   }
 }
 
-function retryAfterSeconds(header: string | null | undefined): number | undefined {
+/** oauth4webapi's own message, as one plain line (it quotes field names). */
+function plain(message: string): string {
+  return untrustedText(message.replace(/"/g, ''), 300);
+}
+
+export function retryAfterSeconds(header: string | null | undefined): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
-}
-
-/** IdP-supplied text goes into messages: short, single-line, and without anything token-shaped. */
-function clip(text: string, max = 200): string {
-  const line = redactSecretShapes(text).replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
 }

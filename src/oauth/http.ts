@@ -1,3 +1,4 @@
+import { describeDuration } from './duration.js';
 import { OAuthError, isOAuthError } from './errors.js';
 
 export interface HttpLimits {
@@ -69,10 +70,7 @@ async function readBounded(response: Response, maxBytes: number, where: string):
 }
 
 function tooLarge(where: string, maxBytes: number): OAuthError {
-  return new OAuthError(
-    'invalid_response',
-    `The identity provider's answer from ${where} is larger than ${Math.round(maxBytes / 1024)} KiB; refusing it.`,
-  );
+  return new OAuthError('too_large', `The identity provider's answer from ${where} is larger than ${Math.round(maxBytes / 1024)} KiB, so it was not read.`);
 }
 
 function requestFailure(
@@ -87,18 +85,18 @@ function requestFailure(
     return isOAuthError(reason) ? reason : new OAuthError('cancelled', 'Sign-in was cancelled.');
   }
   if (timeout.aborted) {
-    return new OAuthError(
-      'timeout',
-      `The identity provider did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} (${where}). Check that it is reachable from where VS Code runs.`,
-    );
+    // The request went out: the identity provider may have acted on it and answered too late.
+    return new OAuthError('timeout', `The identity provider did not answer within ${describeDuration(timeoutMs)} (${where}).`, { answerLost: true });
   }
   const code = networkCode(error);
-  return new OAuthError(
-    'network',
-    `Could not reach the identity provider at ${where}${code ? ` (${code})` : ''}. Check the issuer URL and your network or proxy.`,
-    { cause: error },
-  );
+  return new OAuthError('network', `Could not reach the identity provider at ${where}${code ? ` (${code})` : ''}.`, {
+    cause: error,
+    answerLost: !code || !notSentCodes.has(code),
+  });
 }
+
+/** Failures that happen before a request reaches the server; any other one may have lost an answer. */
+const notSentCodes: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;

@@ -6,6 +6,8 @@ import type { OAuthClient } from './client.js';
 import { OAuthError } from './errors.js';
 import { toOAuthError } from './errorMapping.js';
 import { parsePastedResponse } from './pastedResponse.js';
+import { untrustedText } from './untrustedText.js';
+import { describeDuration } from './duration.js';
 import type { Logger, SignInResult } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -62,6 +64,12 @@ export interface LoopbackSignInOptions {
   browserCheck?(redirectUri: string): BrowserCheck | undefined;
   /** Receives the way to finish by pasting, before the browser is opened. */
   onPasteReady?(entry: PasteEntry): void;
+  /**
+   * Told once when the browser reached /start (so it runs on this machine and went on to the identity
+   * provider) but no redirect came back within `afterMs`: most often the identity provider refused
+   * the redirect URI and shows its own error page. The sign-in goes on.
+   */
+  noReturn?: { afterMs: number; notify(redirectUri: string): void };
   logger?: Logger;
 }
 
@@ -77,7 +85,7 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   const logger = options.logger ?? silentLogger;
   const as = await client.metadata(options.signal);
   if (!as.authorization_endpoint) {
-    throw new OAuthError('unsupported', `${client.issuer.href} offers no authorization endpoint, so the browser sign-in is not possible. Use the device flow, or set oauthAnywhere.endpoints.authorization_endpoint.`);
+    throw new OAuthError('unsupported', `${client.issuer.href} offers no authorization endpoint (browser sign-in).`);
   }
   if (as.code_challenge_methods_supported && !as.code_challenge_methods_supported.includes('S256')) {
     logger.warn(`${client.issuer.href} does not list PKCE S256 in its metadata; sending it anyway, as this extension never signs in without PKCE.`);
@@ -86,8 +94,9 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const codeChallenge = await oauth.calculatePKCECodeChallenge(codeVerifier);
   const state = oauth.generateRandomState();
-  // A nonce travels back only in an ID token; a plain OAuth 2.0 provider (GitHub) issues none.
-  const nonce = client.quirks.plainOAuth2 ? undefined : oauth.generateRandomNonce();
+  // A nonce travels back only in an ID token, which comes only when `openid` is asked for: a plain
+  // OAuth 2.0 sign-in sends none, and oauth4webapi then expects no ID token.
+  const nonce = client.expectsIdToken(options.scopes) ? oauth.generateRandomNonce() : undefined;
 
   let redirectUri = '';
   let settle!: { resolve(result: SignInResult): void; reject(error: unknown): void };
@@ -128,10 +137,17 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   });
 
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  let reached = false;
   const timer = setTimeout(() => {
-    settle.reject(new OAuthError('timeout', `The browser did not come back within ${Math.round(timeoutMs / 60_000)} minutes. Start the sign-in again, or use a code instead.`));
+    const waited = describeDuration(timeoutMs);
+    settle.reject(
+      reached
+        ? new OAuthError('redirect_refused', `The browser went on to the identity provider, but it did not send the browser back to ${redirectUri} within ${waited}.`)
+        : new OAuthError('browser_timeout', `The browser did not come back with the sign-in within ${waited}.`),
+    );
   }, timeoutMs);
   let checkTimer: NodeJS.Timeout | undefined;
+  let noReturnTimer: NodeJS.Timeout | undefined;
   const onAbort = () => settle.reject(abortReason(options.signal!));
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -167,7 +183,6 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
     });
 
     const check = options.browserCheck?.(redirectUri);
-    let reached = false;
     if (check?.forwardedAuthority) server.allowHost(check.forwardedAuthority);
     // Always the 127.0.0.1 address: VS Code itself routes it through the remote's port forward.
     const opened = check
@@ -176,17 +191,25 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
           reached = true;
           clearTimeout(checkTimer);
           logger.info(`The browser reached ${startPath}; it is being sent on to the identity provider.`);
+          const noReturn = options.noReturn;
+          if (noReturn) {
+            noReturnTimer = setTimeout(() => {
+              if (claimed) return;
+              logger.warn(`The browser went on to the identity provider ${describeDuration(noReturn.afterMs)} ago and has not come back to ${redirectUri}: the identity provider may refuse that redirect URI.`);
+              noReturn.notify(redirectUri);
+            }, noReturn.afterMs);
+          }
         })
       : authorizeUrl.href;
-    logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${Math.round(timeoutMs / 1000)} s${check ? `; it must reach ${startPath} within ${Math.round(check.timeoutMs / 1000)} s` : ''}).`);
+    logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${describeDuration(timeoutMs)}${check ? `; it must reach ${startPath} within ${describeDuration(check.timeoutMs)}` : ''}).`);
     if (!(await options.openBrowser(opened))) {
-      throw new OAuthError('browser_unavailable', 'No browser could be opened for the sign-in. Use a code instead.');
+      throw new OAuthError('browser_unavailable', `Opening ${new URL(opened).origin} in a browser failed.`);
     }
     // Counted from here: a person answering VS Code's "open the external website?" is not the browser being slow.
     if (check && !reached) {
       checkTimer = setTimeout(() => {
         if (reached) return;
-        logger.info(`The browser did not reach ${startPath} within ${Math.round(check.timeoutMs / 1000)} s: it is not on this machine, or no browser opened.`);
+        logger.info(`The browser did not reach ${startPath} within ${describeDuration(check.timeoutMs)}: it is not on this machine, or no browser opened.`);
         check.onMissed();
       }, check.timeoutMs);
     }
@@ -194,8 +217,10 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   } finally {
     clearTimeout(timer);
     clearTimeout(checkTimer);
+    clearTimeout(noReturnTimer);
     options.signal?.removeEventListener('abort', onAbort);
-    await server.close();
+    // It stops listening at once; the browser's page finishes on its own, without holding up the session.
+    void server.close();
   }
 }
 
@@ -223,12 +248,19 @@ function pastedParameters(text: string, as: oauth.AuthorizationServer, state: st
   return { parameters: pasted.parameters };
 }
 
+/**
+ * state and RFC 9207 `iss` through oauth4webapi; a missing `iss` (that the metadata promised) and a
+ * different one are told apart, as their likely causes differ.
+ */
 function validateCallback(as: oauth.AuthorizationServer, client: OAuthClient, parameters: URLSearchParams, state: string): URLSearchParams {
   try {
     return oauth.validateAuthResponse(as, { client_id: client.clientId }, parameters, state);
   } catch (error) {
-    if (error instanceof oauth.OperationProcessingError && /iss/.test(error.message)) {
-      throw new OAuthError('invalid_response', 'The sign-in response names a different issuer than the one configured (RFC 9207 "iss" check). It was refused; start the sign-in again.');
+    if (error instanceof oauth.OperationProcessingError && /"iss"/.test(error.message)) {
+      if (!parameters.has('iss')) {
+        throw new OAuthError('issuer_missing', 'The sign-in response carries no "iss" (issuer), although the identity provider\'s metadata says it always sends one (RFC 9207). It was refused.');
+      }
+      throw new OAuthError('issuer_mismatch', `The sign-in response names the issuer "${untrustedText(parameters.get('iss') ?? '', 120)}", not ${as.issuer} (RFC 9207). It was refused.`);
     }
     throw error;
   }

@@ -29,6 +29,11 @@ export interface ResolvedPreset {
   /** The flows that work with these settings (GitHub without a client secret: device only). */
   flows: Flow[];
   clientSecret?: string;
+  /**
+   * For providers that compare redirect URIs exactly, port included: the loopback port used unless
+   * oauthAnywhere.loopbackPort names one, so the URI to register is known in advance.
+   */
+  loopbackPort?: number;
 }
 
 export interface PresetProblem {
@@ -63,6 +68,12 @@ export function settingName(setting: PresetSetting): string {
 }
 
 const oidcScopes = ['openid', 'profile', 'email', 'offline_access'];
+/**
+ * The fixed loopback port of the presets whose provider matches redirect URIs exactly: register
+ * `http://127.0.0.1:28130/callback` there. Outside the ports Linux, macOS and Windows hand out for
+ * outgoing connections, and not one a common development server uses.
+ */
+export const exactRedirectPort = 28130;
 const bothFlows: Flow[] = ['loopback', 'device'];
 /** The consumers tenant of Microsoft accounts; its metadata names it by this id, not by "consumers". */
 const entraConsumersTenant = '9188040d-6c67-4c5b-b112-36a304b66dad';
@@ -144,6 +155,8 @@ export const presets: readonly Preset[] = [
         requiredScopes: [],
         flows: bothFlows,
         ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}),
+        // Reported to compare the redirect URI with its port (inferred).
+        loopbackPort: exactRedirectPort,
       };
     },
   },
@@ -202,7 +215,8 @@ export const presets: readonly Preset[] = [
         return undefined;
       }
       if (!base) return undefined;
-      return { issuer: `${base.href}/oauth2/${server}`, endpoints: {}, quirks: {}, defaultScopes: oidcScopes, requiredScopes: [], flows: bothFlows };
+      // Okta compares sign-in redirect URIs exactly, port included.
+      return { issuer: `${base.href}/oauth2/${server}`, endpoints: {}, quirks: {}, defaultScopes: oidcScopes, requiredScopes: [], flows: bothFlows, loopbackPort: exactRedirectPort };
     },
   },
   {

@@ -1,7 +1,9 @@
 /**
  * The ways real identity providers bend OAuth 2.0, each behind one name. A preset (presets.ts) turns
- * on the quirks its provider needs; the `custom` preset turns on none, and then the client takes the
- * strict path: oauth4webapi sees the provider's answers exactly as they were sent.
+ * on the quirks its provider needs. A few deviations are harmless and widespread, so every provider
+ * gets them (`harmlessDeviations`): they change the shape of an answer, never what it proves. Each one
+ * accepted is logged at debug level. Nothing is ever lenient about state, PKCE, nonce, iss, signatures,
+ * HTTPS or the issuer match: those checks stay oauth4webapi's, on the answer as it came.
  *
  * Quirks about the *answers* (encoding, status codes, field and error names) are all applied in one
  * place, `applyResponseQuirks`, a fetch wrapper around the bounded fetch: everything after it
@@ -41,6 +43,8 @@ export interface Quirks {
    * of RFC 8628. Google does.
    */
   verificationUrlAlias?: boolean;
+  /** `expires_in`, `interval` or `refresh_token_expires_in` sent as a JSON string of digits ("1800"). */
+  numbersAsStrings?: boolean;
   /**
    * Non-standard error codes mapped onto the RFC's, so the error taxonomy (denied, expired,
    * invalid_grant, misconfigured) needs no per-provider cases. GitHub: `token_expired`,
@@ -77,15 +81,16 @@ export interface Quirks {
 
 export const noQuirks: Quirks = {};
 
-/** True when any quirk needs the answers rewritten; otherwise the fetch is left exactly as it is. */
-export function hasResponseQuirks(quirks: Quirks | undefined): boolean {
-  return !!quirks && (
-    !!quirks.formEncodedAnswers
-    || !!quirks.errorsWithStatus200
-    || !!quirks.commaSeparatedScope
-    || !!quirks.verificationUrlAlias
-    || Object.keys(quirks.errorCodeAliases ?? {}).length > 0
-  );
+/**
+ * Accepted from every identity provider: Google's draft-era `verification_url`, numbers sent as
+ * strings, and an error answer sent with HTTP 200 (read as the error it is). Each only changes how an
+ * answer is spelled; refusing them would fail a sign-in that is otherwise sound.
+ */
+export const harmlessDeviations: Quirks = { verificationUrlAlias: true, numbersAsStrings: true, errorsWithStatus200: true };
+
+/** The preset's quirks on top of the harmless deviations. */
+export function withHarmlessDeviations(quirks: Quirks | undefined): Quirks {
+  return { ...harmlessDeviations, ...quirks };
 }
 
 /** The scopes actually sent: what was asked for, minus the ones the provider refuses. */
@@ -104,13 +109,15 @@ const numericFields = new Set(['expires_in', 'interval', 'refresh_token_expires_
  * device authorization and revocation endpoints, whose bodies the quirks are about. Discovery, the
  * key set, userinfo and account lookups (GET) pass through unchanged. Headers other than the
  * content type and length are kept, so WWW-Authenticate challenges still reach oauth4webapi.
+ * `noted` hears, in words, every deviation that was accepted (the client logs it at debug level).
  */
-export function applyResponseQuirks(quirks: Quirks, fetch: Fetch): Fetch {
+export function applyResponseQuirks(quirks: Quirks, fetch: Fetch, noted: (deviation: string) => void = () => undefined): Fetch {
   return async (url, init) => {
     const response = await fetch(url, init);
     if ((init.method ?? 'GET').toUpperCase() !== 'POST') return response;
     const text = await response.text();
     let status = response.status;
+    const where = endpointName(url);
     const rebuilt = (body: string, contentType?: string) => {
       const headers = new Headers(response.headers);
       headers.delete('content-length');
@@ -119,38 +126,76 @@ export function applyResponseQuirks(quirks: Quirks, fetch: Fetch): Fetch {
       return new Response(nullBody ? null : body, { status, statusText: response.statusText, headers });
     };
 
-    const object = decodeAnswer(text, response.headers.get('content-type'), quirks);
-    if (!object) return rebuilt(text);
+    const decoded = decodeAnswer(text, response.headers.get('content-type'), quirks);
+    if (!decoded) return rebuilt(text);
+    const { object, form } = decoded;
+    // An answer no quirk touched goes on exactly as it was sent.
+    let changed = form;
+    const accepted = (deviation: string) => {
+      changed = true;
+      noted(deviation);
+    };
+    if (form) noted(`a form-encoded answer from ${where}`);
 
     if (typeof object.error === 'string') {
       const alias = quirks.errorCodeAliases?.[object.error];
-      if (alias) object.error = alias;
-      if (quirks.errorsWithStatus200 && status === 200 && object.access_token === undefined) status = 400;
+      if (alias) {
+        accepted(`the error code "${object.error}" from ${where}, read as "${alias}"`);
+        object.error = alias;
+      }
+      if (quirks.errorsWithStatus200 && status === 200 && object.access_token === undefined) {
+        accepted(`an error answer ("${object.error}") with HTTP 200 from ${where}, read as HTTP 400`);
+        status = 400;
+      }
     }
-    if (quirks.commaSeparatedScope && typeof object.scope === 'string') {
+    if (quirks.commaSeparatedScope && typeof object.scope === 'string' && object.scope.includes(',')) {
+      accepted(`a comma-separated scope from ${where}`);
       object.scope = object.scope.split(/[,\s]+/).filter(Boolean).join(' ');
     }
     if (quirks.verificationUrlAlias && object.verification_uri === undefined && typeof object.verification_url === 'string') {
+      accepted(`verification_url instead of verification_uri from ${where}`);
       object.verification_uri = object.verification_url;
     }
+    if (quirks.numbersAsStrings && !form) {
+      for (const field of numericFields) {
+        const value = object[field];
+        if (typeof value === 'string' && numeric.test(value)) {
+          accepted(`${field} as the string "${value}" from ${where}`);
+          object[field] = Number(value);
+        }
+      }
+    }
+    if (!changed) return rebuilt(text);
     return rebuilt(JSON.stringify(object), 'application/json; charset=utf-8');
   };
 }
 
+/** Origin and path of a request, for the log: never its query. */
+function endpointName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return 'the identity provider';
+  }
+}
+
+const numeric = /^\d+(\.\d+)?$/;
+
 /** The answer as an object, or undefined when it is neither a JSON object nor (if allowed) a form. */
-function decodeAnswer(text: string, contentType: string | null, quirks: Quirks): Record<string, unknown> | undefined {
+function decodeAnswer(text: string, contentType: string | null, quirks: Quirks): { object: Record<string, unknown>; form: boolean } | undefined {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (quirks.formEncodedAnswers && type === 'application/x-www-form-urlencoded') {
     const object: Record<string, unknown> = {};
     for (const [name, value] of new URLSearchParams(text)) {
-      object[name] = numericFields.has(name) && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+      object[name] = numericFields.has(name) && numeric.test(value) ? Number(value) : value;
     }
-    return object;
+    return { object, form: true };
   }
   if (!text.trim()) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? { object: parsed as Record<string, unknown>, form: false } : undefined;
   } catch {
     // Not JSON: oauth4webapi reports that as it always does.
     return undefined;

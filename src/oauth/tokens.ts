@@ -1,5 +1,6 @@
 import type * as oauth from 'oauth4webapi';
 import type { Identity, TokenSet } from './types.js';
+import { untrustedText } from './untrustedText.js';
 
 /**
  * A token endpoint answer as a TokenSet. Expiry comes from `expires_in` counted from `receivedAt`
@@ -24,14 +25,46 @@ export function tokenSetFrom(
   };
 }
 
-/** The account's name as people know it: preferred_username, else email, else name, else sub. */
+/** Claims tried in order for the name shown in the Accounts menu. */
+const labelClaims = ['preferred_username', 'email', 'name'];
+
+/**
+ * The account's name as people know it: preferred_username, else email, else name, else sub. The name
+ * is the identity provider's text and is shown by VS Code and by other extensions, so it is made plain
+ * text (no link syntax, no control characters, at most 128 characters); the subject stays exact.
+ */
 export function identityFromClaims(claims: { sub: string; [claim: string]: unknown }): Identity {
-  const pick = (name: string) => {
-    const value = claims[name];
-    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
-  };
-  return {
-    subject: claims.sub,
-    label: pick('preferred_username') ?? pick('email') ?? pick('name') ?? claims.sub,
-  };
+  return identityFromFields(claims, ['sub'], labelClaims) ?? { subject: claims.sub, label: untrustedText(claims.sub, 128) };
+}
+
+/**
+ * An identity from any JSON object describing an account: the first of `subjectFields` that holds a
+ * string or a number is the subject, the first of `labelFields` with text is the name (else the subject).
+ */
+export function identityFromFields(object: Record<string, unknown>, subjectFields: readonly string[], labelFields: readonly string[]): Identity | undefined {
+  const subject = subjectFields.map((field) => idText(object[field])).find((value) => value !== undefined);
+  if (subject === undefined) return undefined;
+  const label = labelFields.map((field) => object[field]).find((value): value is string => typeof value === 'string' && !!untrustedText(value));
+  return { subject, label: untrustedText(label ?? subject, 128) };
+}
+
+function idText(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+/**
+ * Plain OAuth 2.0 servers without userinfo sometimes name the account in the token answer itself
+ * (`user_id`, `account_id`, `username`, ...).
+ */
+export function identityFromTokenAnswer(body: Record<string, unknown>): Identity | undefined {
+  return identityFromFields(body, ['sub', 'user_id', 'account_id', 'uid'], ['preferred_username', 'username', 'user_name', 'login', 'email', 'name']);
+}
+
+/**
+ * The account when the identity provider says nothing about it: one stable name per identity
+ * provider, so signing in again replaces the session instead of adding another.
+ */
+export function placeholderIdentity(issuer: URL): Identity {
+  return { subject: 'unnamed-account', label: `Account at ${issuer.host}` };
 }

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { untrustedText } from '../oauth/untrustedText.js';
 import { showLogCommand } from './notifications.js';
+import { withoutIcons } from './promptTexts.js';
 import type { ProviderRegistry } from './providerRegistry.js';
 import type { OAuthAnywhereProvider } from './provider.js';
 
@@ -14,7 +16,7 @@ export function registerCommands(registry: ProviderRegistry, channel: vscode.Log
       if (!provider) return;
       // createSession shows its own failure notification; here only the success needs saying.
       const session = await provider.createSession(registry.configuredScopes(provider.id)).catch(() => undefined);
-      if (session) void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.label, session.account.label));
+      if (session) void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.label, untrustedText(session.account.label)));
     }),
     vscode.commands.registerCommand('oauthAnywhere.signOut', async () => {
       const choices = (await Promise.all(registry.all().map(async (provider) => (await provider.listSessions()).map((session) => ({ provider, session }))))).flat();
@@ -27,13 +29,13 @@ export function registerCommands(registry: ProviderRegistry, channel: vscode.Log
           ? choices[0]
           : (
               await vscode.window.showQuickPick(
-                choices.map((choice) => ({ label: choice.session.account.label, description: choice.provider.label, detail: choice.session.scopes.join(' '), choice })),
+                choices.map((choice) => ({ label: withoutIcons(choice.session.account.label), description: choice.provider.label, detail: withoutIcons(choice.session.scopes.join(' ')), choice })),
                 { placeHolder: vscode.l10n.t('Which account do you want to sign out?') },
               )
             )?.choice;
       if (!picked) return;
       await picked.provider.removeSession(picked.session.id);
-      void vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from {1}.', picked.session.account.label, picked.provider.label));
+      void vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from {1}.', untrustedText(picked.session.account.label), picked.provider.label));
     }),
     vscode.commands.registerCommand(showLogCommand, () => channel.show()),
     vscode.commands.registerCommand(reportRejectedTokenCommand, async (providerId: unknown, sessionId: unknown) => {

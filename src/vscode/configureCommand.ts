@@ -4,6 +4,7 @@ import { checkIdentityProvider, type SetupCheck } from '../diagnostics/setupChec
 import { OAuthClient } from '../oauth/client.js';
 import { parseIssuer } from '../oauth/endpointUrls.js';
 import { isOAuthError } from '../oauth/errors.js';
+import { notificationText, untrustedText } from '../oauth/untrustedText.js';
 import { configureCommand } from './notifications.js';
 import type { ExtensionServices } from './services.js';
 
@@ -50,20 +51,20 @@ async function configure(services: ExtensionServices, retry?: Typed): Promise<vo
   if (!check.ok) {
     services.logger.warn(`Configure: ${typed.issuer} was not saved: ${check.problem}`);
     const again = vscode.l10n.t('Try Again');
-    const picked = await vscode.window.showErrorMessage(vscode.l10n.t('Not saved: {0}', check.problem), again);
+    const picked = await vscode.window.showErrorMessage(vscode.l10n.t('Not saved: {0}', notificationText(check.problem, 600)), again);
     if (picked === again) await configure(services, typed);
     return;
   }
   if (check.gaps.length) {
     const save = vscode.l10n.t('Save');
     const detail = `${check.gaps.map((gap) => `• ${gap}`).join('\n')}\n\n${vscode.l10n.t('Signing in can still work. Save these settings?')}`;
-    const picked = await vscode.window.showWarningMessage(vscode.l10n.t('{0} answers, but lacks something', check.issuer), { modal: true, detail }, save);
+    const picked = await vscode.window.showWarningMessage(vscode.l10n.t('{0} answers, but lacks something', untrustedText(check.issuer)), { modal: true, detail }, save);
     if (picked !== save) return;
   }
   await save(settings, typed);
   services.logger.info(`Configure: saved issuer ${typed.issuer} and client id ${typed.clientId} (discovery answered in ${check.elapsedMs} ms; ${check.gaps.length} gap(s)).`);
   const signIn = vscode.l10n.t('Sign In');
-  const picked = await vscode.window.showInformationMessage(vscode.l10n.t('OAuth Anywhere is set up for {0}.', check.issuer), signIn);
+  const picked = await vscode.window.showInformationMessage(vscode.l10n.t('OAuth Anywhere is set up for {0}.', untrustedText(check.issuer)), signIn);
   if (picked === signIn) await vscode.commands.executeCommand(signInCommand);
 }
 

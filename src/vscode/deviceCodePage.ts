@@ -1,5 +1,6 @@
 import { escapeHtml } from '../oauth/callbackPages.js';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import { untrustedText } from '../oauth/untrustedText.js';
 import type { Translate } from './errorMessages.js';
 
 export interface DeviceCodePageInput {
@@ -50,7 +51,7 @@ export function deviceCodePage({ prompt, qrSvg, nonce, now, t }: DeviceCodePageI
 <h1>${escapeHtml(t('Sign in on your phone'))}</h1>
 <p>${escapeHtml(scan)}</p>
 <div class="qr" role="img" aria-label="${escapeHtml(t('QR code of {0}', qrTarget(prompt)))}">${qrSvg}</div>
-<p id="user-code" class="code">${escapeHtml(prompt.userCode)}</p>
+<p id="user-code" class="code">${escapeHtml(untrustedText(prompt.userCode, 64))}</p>
 <p class="where">${escapeHtml(t('Or open {0} on any device and enter this code.', prompt.verificationUri))}</p>
 <p class="who">${escapeHtml(t('Requested by client "{0}" of {1}; the code expires in about {2} minutes. If you did not start this sign-in, cancel it in VS Code.', prompt.clientId, prompt.issuer, minutes))}</p>
 </main>

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SettingProblem } from '../config.js';
-import { isOAuthError } from '../oauth/errors.js';
+import { reasonOf } from '../oauth/errors.js';
 import { signInFailureMessage, type ErrorAction } from './errorMessages.js';
 
 export const showLogCommand = 'oauthAnywhere.showLog';
@@ -20,9 +20,8 @@ const actionCommands: Record<ErrorAction, string> = { configure: configureComman
  * error reaching the extension that asked for a session.
  */
 export function notifySignInFailure(error: unknown): void {
-  const kind = isOAuthError(error) ? error.kind : undefined;
   const detail = error instanceof Error ? error.message : String(error);
-  const failure = signInFailureMessage(kind, detail, vscode.l10n.t);
+  const failure = signInFailureMessage(reasonOf(error), detail, vscode.l10n.t);
   if (!failure) return;
   showErrorWithActions(failure.message, failure.actions);
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { cancelled } from '../oauth/errors.js';
 import type { PasteEntry } from '../oauth/loopback.js';
 import type { SignInResult } from '../oauth/types.js';
+import { openIdentityProviderPage } from './openExternal.js';
 
 export interface PasteBoxOptions {
   issuerHost: string;
@@ -51,7 +52,7 @@ export function askForPastedResponse(options: PasteBoxOptions): Promise<SignInRe
         await vscode.env.clipboard.writeText(entry.authorizeUrl);
         box.validationMessage = undefined;
       } else if (button === openAgain) {
-        await vscode.env.openExternal(vscode.Uri.parse(entry.authorizeUrl, true));
+        await openIdentityProviderPage(entry.authorizeUrl, 'authorization_endpoint');
       }
     }),
     box.onDidHide(() => {

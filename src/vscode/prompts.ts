@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { cancelled } from '../oauth/errors.js';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import { openIdentityProviderPage } from './openExternal.js';
+import { commandUri, deviceCodeMessage, redirectHint } from './promptTexts.js';
 
 export const copyCodeCommand = 'oauthAnywhere.copyCodeAndOpenBrowser';
 export const useCodeInsteadCommand = 'oauthAnywhere.useCodeInstead';
@@ -17,26 +19,36 @@ export interface BrowserWaitOptions {
   switchTo?: { kind: 'device' | 'paste'; run(): void };
   /** Seconds after which the sign-in switches by itself when the browser never arrives. */
   checkSeconds?: number;
+  /** Settles with the redirect URI when the browser went to the identity provider and never came back. */
+  noReturn?: Promise<string>;
+}
+
+/** One sign-in's notification: what its links act on. */
+interface PromptState {
+  deviceCode?: DeviceCodePrompt;
+  switchAction?: () => void;
+  /** Surfaces showing this sign-in's code (the QR code panel): they close with it. */
+  companions: vscode.Disposable[];
 }
 
 /**
- * The actions behind the links in the sign-in notification. A progress notification is the only kind
- * VS Code lets an extension close, so the sign-in shows its code and actions inside one (as command
- * links) instead of a message with buttons that would linger after the sign-in ended. One sign-in
- * shows one notification at a time, so one Cancel always ends all of it.
+ * The actions behind the links in the sign-in notifications. A progress notification is the only kind
+ * VS Code lets an extension close, so a sign-in shows its code and actions inside one (as command
+ * links) instead of a message with buttons that would linger after the sign-in ended. Each sign-in has
+ * its own state, named in its links: two sign-ins at once (two providers) never act on each other's
+ * code.
  */
 export class PromptActions {
-  private deviceCode: DeviceCodePrompt | undefined;
-  private switchAction: (() => void) | undefined;
+  private readonly states = new Map<string, PromptState>();
+  private lastId = 0;
   private viewer: DeviceCodeViewer | undefined;
-  private readonly companions: vscode.Disposable[] = [];
 
   register(): vscode.Disposable {
     return vscode.Disposable.from(
-      vscode.commands.registerCommand(copyCodeCommand, () => this.copyCodeAndOpenBrowser()),
-      vscode.commands.registerCommand(useCodeInsteadCommand, () => this.switchAction?.()),
-      vscode.commands.registerCommand(pasteInsteadCommand, () => this.switchAction?.()),
-      vscode.commands.registerCommand(showQrCodeCommand, () => this.showQrCode()),
+      vscode.commands.registerCommand(copyCodeCommand, (id: unknown) => this.copyCodeAndOpenBrowser(id)),
+      vscode.commands.registerCommand(useCodeInsteadCommand, (id: unknown) => this.state(id)?.switchAction?.()),
+      vscode.commands.registerCommand(pasteInsteadCommand, (id: unknown) => this.state(id)?.switchAction?.()),
+      vscode.commands.registerCommand(showQrCodeCommand, (id: unknown) => this.showQrCode(id)),
     );
   }
 
@@ -45,26 +57,21 @@ export class PromptActions {
     this.viewer = viewer;
   }
 
-  /** The device code being shown right now, if any. */
-  currentDeviceCode(): DeviceCodePrompt | undefined {
-    return this.deviceCode;
-  }
-
-  async copyCodeAndOpenBrowser(): Promise<void> {
-    const prompt = this.deviceCode;
+  async copyCodeAndOpenBrowser(id?: unknown): Promise<void> {
+    const prompt = this.state(id)?.deviceCode;
     if (!prompt) return;
     await vscode.env.clipboard.writeText(prompt.userCode);
-    await vscode.env.openExternal(vscode.Uri.parse(prompt.verificationUriComplete ?? prompt.verificationUri, true));
+    await openIdentityProviderPage(prompt.verificationUriComplete ?? prompt.verificationUri, 'verification_uri');
   }
 
-  showQrCode(): void {
-    const prompt = this.deviceCode;
-    if (!prompt || !this.viewer) {
+  showQrCode(id?: unknown): void {
+    const state = this.state(id);
+    if (!state?.deviceCode || !this.viewer) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No sign-in code is being shown right now.'));
       return;
     }
-    const shown = this.viewer(prompt);
-    if (shown) this.companions.push(shown);
+    const shown = this.viewer(state.deviceCode);
+    if (shown) state.companions.push(shown);
   }
 
   /**
@@ -72,29 +79,17 @@ export class PromptActions {
    * opens the message when the sign-in came here from the browser by itself, so the person knows why.
    */
   withDeviceCode<T>(prompt: DeviceCodePrompt, controller: AbortController, task: Promise<T>, switchedBecause?: string): Thenable<T> {
-    this.deviceCode = prompt;
-    const issuer = new URL(prompt.issuer).host;
-    const qr = this.viewer ? vscode.l10n.t(' · [Show QR code]({0})', `command:${showQrCodeCommand}`) : '';
-    const message = vscode.l10n.t(
-      'Enter code {0} at {1} — [Copy code and open browser]({2}){3}. Requested by client "{4}" of {5}; if you did not start this sign-in, cancel it.',
-      prompt.userCode,
-      prompt.verificationUri,
-      `command:${copyCodeCommand}`,
-      qr,
-      prompt.clientId,
-      prompt.issuer,
-    );
+    const { id, end } = this.open({ deviceCode: prompt, companions: [] });
+    const links = { copy: commandUri(copyCodeCommand, id), qr: this.viewer ? commandUri(showQrCodeCommand, id) : undefined };
+    const message = deviceCodeMessage(prompt, links, vscode.l10n.t);
     const shown = switchedBecause ? `${switchedBecause} ${message}` : message;
-    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', issuer), shown, controller, task).then(
-      (value) => this.clearDeviceCode(prompt, value),
-      (error: unknown) => this.clearDeviceCode(prompt, Promise.reject(error)),
-    );
+    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', new URL(prompt.issuer).host), shown, controller, task).then(end, (error: unknown) => end(Promise.reject(error)));
   }
 
   /** The notification while the browser sign-in runs, with the way out when the browser is elsewhere. */
   withBrowserWait<T>(options: BrowserWaitOptions, controller: AbortController, task: Promise<T>): Thenable<T> {
-    const action = options.switchTo?.run;
-    this.switchAction = action;
+    const { id, end } = this.open({ switchAction: options.switchTo?.run, companions: [] });
+    const switchLink = options.switchTo && { kind: options.switchTo.kind, uri: commandUri(options.switchTo.kind === 'device' ? useCodeInsteadCommand : pasteInsteadCommand, id) };
     const waiting = vscode.l10n.t('Waiting for you to sign in in your browser.');
     const byItself =
       options.checkSeconds && options.switchTo
@@ -104,41 +99,51 @@ export class PromptActions {
               : vscode.l10n.t('If it has not opened within {0} s, you can paste the address instead.', options.checkSeconds)
           }`
         : '';
-    const link = !options.switchTo
+    const link = !switchLink
       ? ''
-      : options.switchTo.kind === 'device'
-        ? ` ${vscode.l10n.t('Browser on another machine? [Use a code instead]({0})', `command:${useCodeInsteadCommand}`)}`
-        : ` ${vscode.l10n.t('Browser on another machine? [Paste the address instead]({0})', `command:${pasteInsteadCommand}`)}`;
-    const done = () => {
-      if (this.switchAction === action) this.switchAction = undefined;
-    };
-    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', options.issuerHost), `${waiting}${byItself}${link}`, controller, task).then(
-      (value) => (done(), value),
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
+      : switchLink.kind === 'device'
+        ? ` ${vscode.l10n.t('Browser on another machine? [Use a code instead]({0})', switchLink.uri)}`
+        : ` ${vscode.l10n.t('Browser on another machine? [Paste the address instead]({0})', switchLink.uri)}`;
+    const later = options.noReturn?.then((redirectUri) => `${waiting} ${redirectHint(redirectUri, switchLink, vscode.l10n.t)}`);
+    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', options.issuerHost), `${waiting}${byItself}${link}`, controller, task, later).then(end, (error: unknown) => end(Promise.reject(error)));
   }
 
-  private clearDeviceCode<T>(prompt: DeviceCodePrompt, value: T | Promise<T>): T | Promise<T> {
-    if (this.deviceCode === prompt) {
-      this.deviceCode = undefined;
-      // The QR code panel shows a code that no longer works: it goes with the notification.
-      for (const companion of this.companions.splice(0)) companion.dispose();
-    }
-    return value;
+  /** A new sign-in's state under a fresh id, and the function that ends it (closing its companions). */
+  private open(state: PromptState): { id: string; end: <T>(value: T) => T } {
+    const id = String(++this.lastId);
+    this.states.set(id, state);
+    return {
+      id,
+      end: (value) => {
+        this.states.delete(id);
+        // The QR code panel shows a code that no longer works: it goes with the notification.
+        for (const companion of state.companions.splice(0)) companion.dispose();
+        return value;
+      },
+    };
+  }
+
+  /** The sign-in a link names; without an id (an old link, a keybinding), the newest one. */
+  private state(id: unknown): PromptState | undefined {
+    if (typeof id === 'string') return this.states.get(id);
+    return [...this.states.values()].at(-1);
   }
 }
 
 /**
  * A notification with a Cancel button that lasts exactly as long as `task`. Cancel aborts `controller`,
- * which `task` listens to, so polling or the callback server stops at once.
+ * which `task` listens to, so polling or the callback server stops at once. `later` replaces the
+ * message when it settles first.
  */
-function withCancellableProgress<T>(title: string, message: string, controller: AbortController, task: Promise<T>): Thenable<T> {
+function withCancellableProgress<T>(title: string, message: string, controller: AbortController, task: Promise<T>, later?: Promise<string>): Thenable<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     progress.report({ message });
+    let done = false;
+    later?.then((text) => done || progress.report({ message: text }), () => undefined);
     const subscription = token.onCancellationRequested(() => controller.abort(cancelled()));
-    return task.finally(() => subscription.dispose());
+    return task.finally(() => {
+      done = true;
+      subscription.dispose();
+    });
   });
 }

@@ -4,6 +4,7 @@ import type { SettingProblem } from '../config.js';
 import { isOAuthError } from '../oauth/errors.js';
 import type { Logger } from '../oauth/types.js';
 import { notifySettingsProblems, notifySignInFailure } from './notifications.js';
+import { openIdentityProviderPage } from './openExternal.js';
 import type { RecentErrors } from './services.js';
 
 export type ManagerFactory = () => { manager: SessionManager; signOutAtIdentityProvider: boolean } | { problems: SettingProblem[] };
@@ -117,7 +118,7 @@ export class OAuthAnywhereProvider implements vscode.AuthenticationProvider, vsc
         return;
       }
       this.logger.info(`Ending the session at the identity provider (${url.origin}${url.pathname}).`);
-      await vscode.env.openExternal(vscode.Uri.parse(url.href, true));
+      await openIdentityProviderPage(url.href, 'end_session_endpoint');
     } catch (error) {
       this.logger.warn(`Could not end the session at the identity provider: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import { untrustedText } from '../oauth/untrustedText.js';
 import { deviceCodePage, qrTarget } from './deviceCodePage.js';
 import { qrSvg } from './qrCode.js';
 import type { ExtensionServices } from './services.js';
@@ -21,7 +22,7 @@ export function registerQrCodePanel(services: ExtensionServices): vscode.Disposa
     current?.panel.dispose();
     const panel = vscode.window.createWebviewPanel(
       'oauthAnywhere.deviceCode',
-      vscode.l10n.t('Sign-in code {0}', prompt.userCode),
+      vscode.l10n.t('Sign-in code {0}', untrustedText(prompt.userCode, 64)),
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       { enableScripts: false, enableForms: false, enableCommandUris: false, localResourceRoots: [], retainContextWhenHidden: false },
     );

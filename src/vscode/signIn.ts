@@ -9,6 +9,7 @@ import { cancelled, isOAuthError, OAuthError } from '../oauth/errors.js';
 import { signInWithLoopback, type PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 import { planBrowserFallback, type BrowserFallbackPlan } from './fallbackPlan.js';
+import { openIdentityProviderPage } from './openExternal.js';
 import { askForPastedResponse } from './pasteBox.js';
 import type { PromptActions } from './prompts.js';
 
@@ -40,6 +41,13 @@ type Turn = 'asked' | 'missed' | 'no-browser' | 'paste-now';
 const finishedElsewhere = new OAuthError('cancelled', 'The sign-in finished another way.');
 
 /**
+ * How long after the browser went on to the identity provider (through /start) the waiting
+ * notification says that the identity provider may refuse the redirect URI: long enough for a
+ * password and a second factor.
+ */
+const noReturnHintMs = 60_000;
+
+/**
  * The interactive sign-in: picks the flow for where VS Code runs and what the IdP offers, and runs it
  * with one notification (or input box) at a time. A browser sign-in leaves the browser by itself when
  * the browser never reaches this machine's /start, and when asked: for the device grant where the IdP
@@ -53,7 +61,7 @@ export function createSignInRunner(deps: SignInDependencies): SignInRunner {
     const choice = chooseFlow(deps.environment, capabilities, deps.settings.flow);
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
     const [first] = choice.flows;
-    if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason})`);
+    if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason}).`);
     if (first === 'device') return signInWithCode({ deps, client, request, controller: controllerFor(request) });
     const plan = planBrowserFallback(choice, capabilities, deps.settings.flow, browserCheckSetting(deps));
     deps.logger.info(
@@ -86,6 +94,8 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
   const turned = new Promise<Turn>((resolve) => (turn = resolve));
   let forward: Forward | undefined;
   let paste: PasteEntry | undefined;
+  let noReturn!: (redirectUri: string) => void;
+  const notReturned = new Promise<string>((resolve) => (noReturn = resolve));
 
   const loopback = signInWithLoopback(client, {
     scopes: request.scopes,
@@ -107,8 +117,9 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
         ? undefined
         : { timeoutMs: plan.browserCheckMs, onMissed: () => turn('missed'), forwardedAuthority: forward?.movedAuthority },
     onPasteReady: (entry) => (paste = entry),
+    noReturn: { afterMs: noReturnHintMs, notify: noReturn },
     openBrowser: async (url) => {
-      const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+      const opened = await openIdentityProviderPage(url, 'authorization_endpoint');
       if (!opened && plan.fallback === 'paste') {
         // The listener stays: the person opens the copied address in any browser and pastes the result.
         turn('no-browser');
@@ -126,6 +137,7 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
         issuerHost: client.issuer.host,
         switchTo: { kind: plan.fallback, run: () => turn('asked') },
         checkSeconds: plan.browserCheckMs === undefined ? undefined : plan.browserCheckMs / 1000,
+        noReturn: notReturned,
       },
       controller,
       Promise.race([
@@ -143,7 +155,7 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
     deps.logger.info(`Leaving the browser sign-in (${waited.turn}) for ${plan.fallback === 'device' ? 'the device grant' : 'the paste step'}.`);
     const because = turnExplained(waited.turn, plan);
     if (plan.fallback === 'device') return await signInWithCode(attempt, { because, alsoWaitFor: loopback });
-    if (!paste) throw new OAuthError('browser_unavailable', 'The browser sign-in could not be started, so there is nothing to paste. Start the sign-in again.');
+    if (!paste) throw new OAuthError('browser_unavailable', 'The browser sign-in could not be started, so there is nothing to paste.');
     return await askForPastedResponse({ issuerHost: client.issuer.host, because, entry: paste, controller, outcome: loopback });
   } finally {
     if (!controller.signal.aborted) controller.abort(finishedElsewhere);

@@ -25,11 +25,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { SELECTORS, launchChromium, openWorkbench, runCommand, screenshot, waitForWorkbenchReady } from './browser.mjs';
-import { DEFAULT_SETTINGS, installExtension, startCodeServer } from './codeServer.mjs';
-import { packageExtension } from './extensionPackage.mjs';
-import { startIdpProcess } from './idpProcess.mjs';
-import { REPO_ROOT, provision } from './provision.mjs';
+import { SELECTORS, launchChromium, runCommand, screenshot, waitForWorkbenchReady } from './browser.mjs';
+import { DEFAULT_SETTINGS } from './codeServer.mjs';
+import { REPO_ROOT } from './provision.mjs';
 import {
   ACCOUNT_ENTRY,
   SIGN_IN_ENTRY,
@@ -46,8 +44,8 @@ import {
   waitForAccountsMenu,
   waitForActivations,
 } from './workbench.mjs';
-import { runFolders } from './runFolders.mjs';
-import { copyExtensionLogs, diffCounts, lastExtensionLogLine, passLedgersOn, readSecretLedger, scanArtifacts } from './runRecords.mjs';
+import { copyExtensionLogs, diffCounts, lastExtensionLogLine, readSecretLedger, scanArtifacts } from './runRecords.mjs';
+import { startWorkbench, stopWorkbench } from './workbenchSession.mjs';
 
 const jsQR = createRequire(import.meta.url)('jsqr');
 
@@ -225,56 +223,12 @@ async function decodeQr(png) {
 
 describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshooting, Configure, QR code', () => {
   before(async () => {
-    const provisioned = await provision();
-    Object.assign(env, runFolders('fallbacks'));
-    report.artifactsDir = path.relative(REPO_ROOT, env.artifactsDir);
-    log(`artifacts: ${env.artifactsDir}`);
-
-    log('building the VSIX (npm run package)...');
-    const packaged = await packageExtension(path.join(env.work, 'vsix'));
-    report.vsixBytes = packaged.bytes;
-    report.packageOutput = packaged.output;
-    env.idp = await startIdpProcess({
-      deviceInterval: 1,
-      secretLedger: env.secretLedger,
-      onStderr: (chunk) => fs.appendFileSync(path.join(env.artifactsDir, 'idp.log'), chunk),
-    });
-    env.metadata = await env.idp.metadata();
-    await installExtension(packaged.vsix, env.extensionsDir, { provisioned });
-
     // Nothing configured: F1 configures it through the product's own command.
-    env.server = await startCodeServer({
-      provisioned,
-      extensionsDir: env.extensionsDir,
-      userDataDir: env.userDataDir,
-      folder: path.join(env.work, 'workspace'),
-      settings: DEFAULT_SETTINGS,
-      defaultSettings: false,
-      logFile: path.join(env.artifactsDir, 'code-server.log'),
-      scratchDir: path.join(env.work, 'code-server-home'),
-    });
-    env.browser = await launchChromium({ artifactsDir: env.artifactsDir });
-    env.page = env.browser.page;
-    env.context = env.browser.context;
-    await env.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(env.server.url).origin });
-    await openWorkbench(env.page, env.server.url, { timeoutMs: UI_TIMEOUT });
-    await waitForWorkbenchReady(env.page, { timeoutMs: UI_TIMEOUT });
-    await waitForActivations(env.userDataDir, 1);
-    env.ready = true;
+    await startWorkbench(env, { label: 'fallbacks', idp: { deviceInterval: 1 }, report, log });
+    env.metadata = await env.idp.metadata();
   }, { timeout: 25 * 60_000 });
 
-  after(async () => {
-    if (env.browser) await env.browser.close().catch(() => {});
-    if (env.server) await env.server.stop().catch(() => {});
-    if (env.idp) await env.idp.stop().catch(() => {});
-    if (env.artifactsDir) {
-      collectExtensionLogs();
-      passLedgersOn(env.secretLedger, env.userDataDir);
-      report.finishedAt = new Date().toISOString();
-      fs.writeFileSync(path.join(env.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    }
-    if (env.work) fs.rmSync(env.work, { recursive: true, force: true, maxRetries: 3 });
-  }, { timeout: 120_000 });
+  after(() => stopWorkbench(env, report), { timeout: 120_000 });
 
   step('F1', 'Configure refuses an issuer without discovery, saves a working one; the Accounts menu offers sign-in', {}, async (s) => {
     const { page, idp } = env;
@@ -555,4 +509,3 @@ describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshoo
     assert.deepEqual(report.artifactsCheck.leaks, []);
   });
 });
-

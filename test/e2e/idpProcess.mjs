@@ -106,6 +106,8 @@ export function controlClient(controlUrl) {
     set: (settings) => post('set', settings),
     introspect: (token) => post('introspect', { token }),
     device: (userCode, decision) => post('device', { userCode, decision }),
+    /** The next `times` requests to `endpoint` get `fault` (see Fault in test/support/idp.ts). */
+    fault: (endpoint, fault, times = 1) => post('fault', { endpoint, fault, times }),
     /** Device-code polls (token requests with the device_code grant) seen so far. */
     async devicePolls() {
       return (await this.requests()).filter((r) => r.endpoint === 'token' && r.grantType === DEVICE_CODE_GRANT).length;

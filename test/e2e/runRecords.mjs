@@ -87,19 +87,26 @@ export function passLedgersOn(secretLedger, userDataDir) {
 }
 
 /**
+ * Every secret the IdP issued that an artifacts file holds (`keep(file)` false skips a file, e.g. the
+ * `*.token` files that hold a token on purpose; screenshots are never read). Secrets under 8
+ * characters are too short to search for. Returns the leaks and how many files were read.
+ */
+export function artifactLeaks(artifactsDir, secrets, keep = () => true) {
+  const leaks = [];
+  let filesScanned = 0;
+  for (const file of walkFiles(artifactsDir)) {
+    if (file.endsWith('.png') || !keep(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    filesScanned++;
+    for (const secret of secrets) if (secret.value.length >= 8 && text.includes(secret.value)) leaks.push({ file: path.relative(artifactsDir, file), kind: secret.kind });
+  }
+  return { leaks, filesScanned };
+}
+
+/**
  * Looks for every issued secret in every file of the artifacts folder, except screenshots and the
  * `*.token` files that hold a token on purpose: {secretsIssued, filesScanned, leaks}.
  */
 export function scanArtifacts(artifactsDir, secrets) {
-  const leaks = [];
-  let filesScanned = 0;
-  for (const file of walkFiles(artifactsDir)) {
-    if (file.endsWith('.token') || file.endsWith('.png')) continue;
-    const text = fs.readFileSync(file, 'utf8');
-    filesScanned++;
-    for (const secret of secrets) {
-      if (secret.value.length >= 8 && text.includes(secret.value)) leaks.push({ file: path.relative(artifactsDir, file), kind: secret.kind });
-    }
-  }
-  return { secretsIssued: secrets.length, filesScanned, leaks };
+  return { secretsIssued: secrets.length, ...artifactLeaks(artifactsDir, secrets, (file) => !file.endsWith('.token')) };
 }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { realClock } from '../../src/oauth/clock.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
+import type { Clock } from '../../src/oauth/types.js';
 import { frozenClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type TestIdp } from '../support/idp.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 
 const logger = captureLogger();
@@ -16,7 +19,9 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
   let client: OAuthClient;
 
   before(async () => {
-    idp = await startTestIdp({ deviceInterval: 0.05 });
+    // An expired code answers expired_token for as long as the suite runs: oidc-provider's own
+    // answer to an expired code, whatever the timing (a forgotten code would answer invalid_grant).
+    idp = await startTestIdp({ deviceInterval: 0.05, retainExpiredDeviceCodes: true });
     client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
   });
   after(() => idp.close());
@@ -32,6 +37,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     let prompt: DeviceCodePrompt | undefined;
     let pollsAtPrompt = -1;
     const result = await signInWithDeviceGrant(client, {
+      ...fastPolling,
       logger,
       scopes,
       onPrompt: (shown) => {
@@ -54,6 +60,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
 
   it('reports access_denied as "denied"', async () => {
     const error = await signInWithDeviceGrant(client, {
+      ...fastPolling,
       logger,
       scopes,
       onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'deny' }),
@@ -100,10 +107,34 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
   it('maps the IdP\'s expired_token to "expired"', async () => {
     idp.settings.deviceCodeTtl = 1;
     // Our clock stands still, so only the IdP can declare the code expired.
-    const error = await signInWithDeviceGrant(client, { logger, scopes, clock: frozenClock(100), onPrompt: () => undefined }).catch((caught: unknown) => caught);
+    const error = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, clock: frozenClock(100), onPrompt: () => undefined }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'expired');
+    assert.equal(error.details.oauthError, 'expired_token', 'the IdP\'s own answer, not the client\'s deadline');
     assert.ok(idp.requests.some((request) => request.grantType === DEVICE_CODE_GRANT && request.status === 400));
+  });
+
+  it('reads invalid_grant for a device code at or past its expires_in as "expired" (an IdP that forgets expired codes)', async () => {
+    const forgetful = await startTestIdp({ deviceInterval: 1, deviceCodeTtl: 10 });
+    try {
+      const forgetfulClient = new OAuthClient({ issuer: forgetful.issuer, clientId: forgetful.clientId, scopes }, { logger });
+      // The IdP forgot the code already: the poll at 10 s, which is when it expired by our clock too.
+      forgetful.injectFault('token', { kind: 'status', status: 400, body: JSON.stringify({ error: 'authorization_pending' }) }, 9);
+      forgetful.injectFault('token', { kind: 'status', status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'device code not found' }) });
+      const clock = virtualClock();
+      const error = await signInWithDeviceGrant(forgetfulClient, { logger, scopes, clock, onPrompt: () => undefined }).catch((caught: unknown) => caught);
+      assert.ok(error instanceof OAuthError, String(error));
+      assert.equal(error.reason, 'code_expired', error.message);
+      assert.equal(clock.sleeps.length, 10);
+
+      // The same answer well before expires_in is the IdP refusing the code.
+      forgetful.injectFault('token', { kind: 'status', status: 400, body: JSON.stringify({ error: 'invalid_grant' }) });
+      const early = await signInWithDeviceGrant(forgetfulClient, { logger, scopes, clock: virtualClock(), onPrompt: () => undefined }).catch((caught: unknown) => caught);
+      assert.ok(early instanceof OAuthError, String(early));
+      assert.equal(early.reason, 'grant_rejected');
+    } finally {
+      await forgetful.close();
+    }
   });
 
   it('stops at expires_in by its own clock, without waiting past it', async () => {
@@ -118,16 +149,20 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
 
   it('stops polling at once on abort', async () => {
     const controller = new AbortController();
-    const error = await signInWithDeviceGrant(client, {
-      logger,
-      scopes,
-      signal: controller.signal,
-      onPrompt: () => setTimeout(() => controller.abort(), 120),
-    }).catch((caught: unknown) => caught);
+    // Real time; the abort comes while the client waits for its next poll (two polls answered), so
+    // no poll is on its way to the IdP when it does.
+    const abortWhileWaiting: Clock = {
+      now: realClock.now,
+      sleep: (ms, signal) => {
+        if (polls() >= 2) setImmediate(() => controller.abort());
+        return realClock.sleep(ms, signal);
+      },
+    };
+    const error = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, clock: abortWhileWaiting, signal: controller.signal, onPrompt: () => undefined }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'cancelled');
-    const pollsAtAbort = polls();
+    assert.equal(polls(), 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(polls(), pollsAtAbort, 'no poll after abort');
+    assert.equal(polls(), 2, 'no poll after abort');
   });
 });

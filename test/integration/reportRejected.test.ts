@@ -8,6 +8,7 @@ import { OAuthClient } from '../../src/oauth/client.js';
 import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 
@@ -23,7 +24,7 @@ describe('SessionManager.reportRejected against oidc-provider', () => {
       client,
       configuredScopes: scopes,
       secrets: createSharedSecrets().window(),
-      signIn: (request) => signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
+      signIn: (request) => signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
       logger: captureLogger(),
       redactor: new Redactor(),
     });

@@ -10,6 +10,7 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets, type MemorySecretStorage, type SharedSecrets } from '../support/memorySecretStorage.js';
 import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
@@ -50,7 +51,7 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     const window = { secrets: shared.window(), client, events: [] as AuthSessionChanges[], logs, decision: 'approve' as Decision, flow: 'device' as 'device' | 'loopback' } as TestWindow;
     const signIn: SignInRunner = (request) =>
       window.flow === 'device'
-        ? signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: window.decision }) })
+        ? signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: window.decision }) })
         : signInWithLoopback(client, {
             scopes: request.scopes,
             pages,

@@ -5,6 +5,7 @@ import { signInWithDeviceGrant } from '../../src/oauth/deviceGrant.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 
 const logger = captureLogger();
@@ -26,7 +27,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
   });
 
   const signIn = (): Promise<SignInResult> =>
-    signInWithDeviceGrant(client, { logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
 
   it('refreshes with rotation: new tokens, and the old refresh token is rejected afterwards', async () => {
     const { tokens } = await signIn();
@@ -84,7 +85,8 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
     const error = await client.metadata().catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'invalid_response');
-    assert.match(error.message, /different issuer/);
+    assert.equal(error.reason, 'metadata_issuer_mismatch');
+    assert.match(error.message, /states "issuer": "http:\/\/issuer-mismatch\.example\.test"/);
   });
 
   it('uses explicit endpoints without discovery when token + device endpoints are set', async () => {
@@ -101,7 +103,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
         userinfo_endpoint: metadata.userinfo_endpoint,
       },
     });
-    const result = await signInWithDeviceGrant(manual, { logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    const result = await signInWithDeviceGrant(manual, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
     assert.equal(result.identity.label, 'demo');
     assert.equal(idp.count('discovery'), 0);
   });

@@ -24,6 +24,7 @@ import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import type { Clock, SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type RequestRecord, type TestIdp } from '../support/idp.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { recordOutput } from '../support/secretLedger.js';
@@ -82,7 +83,7 @@ describe("the extension's clock 10 minutes off the IdP's (injected clock, in pro
         const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger, clock });
         const { manager, stored } = window(client, clock, (requestScopes) =>
           flow === 'device'
-            ? signInWithDeviceGrant(client, { logger, clock, scopes: requestScopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) })
+            ? signInWithDeviceGrant(client, { ...fastPolling, logger, clock, scopes: requestScopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) })
             : signInWithLoopback(client, { logger, scopes: requestScopes, pages, openBrowser: async (url) => (void idp.authorize(url), true) }),
         );
         const session = await manager.createSession([]);
@@ -154,7 +155,7 @@ describe("the IdP's clock 10 minutes off (IdP in its own process with a skewed c
         const logger = captureLogger();
         const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
         const { manager, stored } = window(client, undefined, (requestScopes) =>
-          signInWithDeviceGrant(client, { logger, scopes: requestScopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }),
+          signInWithDeviceGrant(client, { ...fastPolling, logger, scopes: requestScopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }),
         );
         const session = await manager.createSession([]);
 
@@ -188,7 +189,7 @@ describe("the IdP's clock 10 minutes off (IdP in its own process with a skewed c
         fetch(new URL(command, idp.control), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const logger = captureLogger();
       const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
-      const outcome = await signInWithDeviceGrant(client, { logger, scopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }).catch((caught: unknown) => caught);
+      const outcome = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }).catch((caught: unknown) => caught);
       if (outcome instanceof OAuthError) recordOutput('clockSkew short ID token', outcome.message);
       assert.ok(!(outcome instanceof Error), `sign-in failed: ${String(outcome)}`);
     } finally {

@@ -16,6 +16,7 @@ import { signInWithLoopback } from '../../src/oauth/loopback.js';
 import { Redactor } from '../../src/oauth/redact.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type Fault, type IdpEndpoint, type TestIdp } from '../support/idp.js';
 import { identityOf, storedSessions } from '../support/storedSessions.js';
+import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
@@ -23,8 +24,12 @@ import { gatedClock, movableClock } from '../support/clocks.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
-/** Short, so that "no answer" is a timeout within the test; every cell settles well inside `cellTimeout`. */
-const requestTimeoutMs = 300;
+/**
+ * Short, so that "no answer" is a timeout within the test, and every cell settles well inside
+ * `cellTimeout`; long enough for the IdP's real answers on a machine whose cores are all busy (a real
+ * answer taken for a lost one would fail a sign-in that should work).
+ */
+const requestTimeoutMs = 1_500;
 const maxBodyBytes = 1024 * 1024;
 const cellTimeout = 20_000;
 const hour = 3_600_000;
@@ -86,9 +91,11 @@ const table: Record<Operation, Row> = {
     mentions: /device sign-in|\/token\b/,
     faults: common,
     // RFC 8628 3.5: connection trouble while polling slows the polling down instead of ending a
-    // sign-in the user may be approving right now; the next poll gets the tokens.
+    // sign-in the user may be approving right now; the next poll gets the tokens. So do 502, 503
+    // (and 429, 504): an overloaded identity provider or gateway, not a refusal.
     overrides: {
       '503 + Retry-After': { succeeds: 'a 503 while polling backs off and polls again' },
+      'HTML error page': { succeeds: 'a 502 while polling backs off and polls again' },
       'no answer': { succeeds: 'a timeout while polling backs off and polls again' },
       'connection reset': { succeeds: 'a reset while polling backs off and polls again' },
     },
@@ -138,6 +145,7 @@ function harness(idp: TestIdp, flow: 'device' | 'loopback') {
     // meets the answer that carries the tokens, not an authorization_pending.
     const { gated, gateOn } = gatedClock(clock);
     return signInWithDeviceGrant(client, {
+      ...fastPolling,
       logger,
       scopes: request.scopes,
       clock: gated,
@@ -181,7 +189,6 @@ function assertExpectedFailure(idp: TestIdp, outcome: { ok: boolean; error?: unk
   assert.ok(!/[\r\n]/.test(error.message), `${label}: one line, no stack: ${error.message}`);
   assert.ok(!/\bat .+:\d+:\d+/.test(error.message) && !error.message.includes('node_modules'), `${label}: no stack frames: ${error.message}`);
   assert.match(error.message, mentions, `${label}: the message names the step or the endpoint: ${error.message}`);
-  assert.doesNotMatch(error.message, /within 0 s/, `${label}: a sub-second timeout is not "0 s": ${error.message}`);
   assert.deepEqual(findLeaks(error.message, idp.issued), [], `${label}: no secret in the message`);
 }
 

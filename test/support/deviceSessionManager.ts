@@ -11,6 +11,13 @@ import type { TestIdp } from './idp.js';
 export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'];
 
 /**
+ * The test IdP announces intervals of a fraction of a second, so that the hundreds of device sign-ins
+ * of the suite take no time. The extension never polls more often than once a second
+ * (src/oauth/pollSchedule.ts); tests that are not about polling lift that floor with this.
+ */
+export const fastPolling = { minimumIntervalMs: 0 } as const;
+
+/**
  * One window's provider logic whose sign-in is the device grant, approved at once by the "user" at
  * the test IdP (unless `onPrompt` takes the code instead): the thinnest stand-in for the VS Code
  * prompts. The sign-in ends when the request's signal is aborted.
@@ -30,6 +37,7 @@ export function deviceSessionManager(
     secrets,
     signIn: (request) =>
       signInWithDeviceGrant(client, {
+        ...fastPolling,
         logger,
         scopes: request.scopes,
         signal: request.signal,

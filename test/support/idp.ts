@@ -12,6 +12,13 @@ import { recordSecret, type LedgerSecret, type SecretKind } from './secretLedger
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/**
+ * A second public client whose only redirect URI is not the loopback callback, so the IdP refuses
+ * every loopback sign-in of it on its own error page, as a provider that matches redirect URIs
+ * exactly (port included) does for an address nobody registered.
+ */
+export const REDIRECT_REFUSING_CLIENT_ID = 'oauth-anywhere-redirect-refused';
+
 export const DEMO_ACCOUNT = {
   sub: 'demo-user',
   preferred_username: 'demo',
@@ -42,7 +49,14 @@ export type Fault =
   /** The real answer, labelled text/html. */
   | { kind: 'wrong_content_type' }
   /** The real discovery document with another issuer in it. */
-  | { kind: 'issuer_mismatch' };
+  | { kind: 'issuer_mismatch' }
+  /**
+   * The IdP acts on the request at once (issuing tokens, say), but its answer leaves only after `ms`:
+   * a client that gave up before then never learns what happened.
+   */
+  | { kind: 'late_answer'; ms: number }
+  /** The real JSON answer with these fields set (null removes one), and another status if given. */
+  | { kind: 'edit_answer'; set: Record<string, unknown>; status?: number };
 
 export interface RequestRecord {
   /** Token requests are recorded as 'token' whatever their grant; see grantType. */
@@ -82,6 +96,12 @@ export type TestIdpOptions = { [K in keyof IdpSettings]?: IdpSettings[K] | undef
    * "/oauth2/default" like Okta, "/" for an issuer with a trailing slash like Auth0's.
    */
   issuerPath?: string | undefined;
+  /**
+   * Keep expired device codes (they still answer expired_token) instead of forgetting them the moment
+   * they expire, when an expired code answers invalid_grant: which of the two a poll gets then
+   * depends on timing.
+   */
+  retainExpiredDeviceCodes?: boolean | undefined;
   /** Answers requests before the IdP does; returns true when it handled one (idp-cli's control API). */
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 };
@@ -109,6 +129,8 @@ export interface TestIdp {
   readonly provider: OidcProvider;
   /** Live: changes apply to the next token or device authorization issued. */
   readonly settings: IdpSettings;
+  /** The one account's claims, DEMO_ACCOUNT at first; live: changes apply to the next token issued. */
+  readonly account: Record<string, unknown>;
   readonly requests: readonly RequestRecord[];
   /**
    * Every secret this IdP issued or received from a client (tokens, codes, code verifiers, device
@@ -202,6 +224,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     deviceInterval: options.deviceInterval === undefined ? 5 : options.deviceInterval,
     declinedScopes: options.declinedScopes ?? [],
   };
+  const account: Record<string, unknown> = { ...DEMO_ACCOUNT };
   const resourceServer = { id: 'resource-server', secret: randomBytes(24).toString('hex') };
   // The helpers' own calls (introspect, userinfo) carry this so they are neither counted nor faulted.
   const internalMark = randomBytes(12).toString('hex');
@@ -218,7 +241,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const mount = new URL(issuer).pathname.replace(/\/$/, '');
 
   const provider = new Provider(issuer, {
-    adapter: memoryAdapter(),
+    adapter: memoryAdapter(options.retainExpiredDeviceCodes ?? false),
     jwks: { keys: [jwk] },
     clients: [
       {
@@ -228,6 +251,14 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         token_endpoint_auth_method: 'none',
         redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
         grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+        response_types: ['code'],
+      },
+      {
+        client_id: REDIRECT_REFUSING_CLIENT_ID,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['http://127.0.0.1/registered-elsewhere'],
+        grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
       },
       {
@@ -254,7 +285,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     // (and VS Code's account label) read them from the ID token.
     conformIdTokenClaims: false,
     findAccount: (_ctx: unknown, sub: string) => sub === DEMO_ACCOUNT.sub
-      ? { accountId: sub, claims: () => ({ ...DEMO_ACCOUNT }) }
+      ? { accountId: sub, claims: () => ({ ...account, sub }) }
       : undefined,
     ttl: {
       AccessToken: () => settings.accessTokenTtl,
@@ -438,6 +469,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     port,
     provider,
     settings,
+    account,
     requests,
     issued,
 
@@ -598,6 +630,36 @@ async function applyFault(
       });
       pass(req, res);
       return;
+    case 'late_answer': {
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      Object.assign(res, {
+        end(...args: unknown[]) {
+          const timer = setTimeout(() => {
+            closing.removeEventListener('abort', cancel);
+            if (!res.destroyed) end(...args);
+          }, Math.min(fault.ms, 2 ** 31 - 1));
+          const cancel = () => {
+            clearTimeout(timer);
+            res.destroy();
+          };
+          closing.addEventListener('abort', cancel, { once: true });
+          return res;
+        },
+      });
+      pass(req, res);
+      return;
+    }
+    case 'edit_answer':
+      rewriteBody(res, (body) => {
+        const answer = JSON.parse(body.toString()) as Record<string, unknown>;
+        for (const [field, value] of Object.entries(fault.set)) {
+          if (value === null) delete answer[field];
+          else answer[field] = value;
+        }
+        return { body: JSON.stringify(answer), contentType: 'application/json; charset=utf-8', status: fault.status };
+      });
+      pass(req, res);
+      return;
   }
 }
 
@@ -636,7 +698,7 @@ function teeBody(res: ServerResponse, onBody: (body: Buffer) => void): void {
 }
 
 /** Lets the provider answer, then swaps the body (and content type) before it is sent. */
-function rewriteBody(res: ServerResponse, transform: (body: Buffer) => { body: string | Buffer; contentType?: string }): void {
+function rewriteBody(res: ServerResponse, transform: (body: Buffer) => { body: string | Buffer; contentType?: string; status?: number | undefined }): void {
   const chunks: Buffer[] = [];
   const end = res.end.bind(res) as (chunk?: string | Buffer) => ServerResponse;
   const toBuffer = (chunk: unknown) => typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
@@ -648,6 +710,7 @@ function rewriteBody(res: ServerResponse, transform: (body: Buffer) => { body: s
     end(chunk?: unknown) {
       if (chunk !== undefined && typeof chunk !== 'function') chunks.push(toBuffer(chunk));
       const out = transform(Buffer.concat(chunks));
+      if (out.status !== undefined) res.statusCode = out.status;
       if (out.contentType) res.setHeader('content-type', out.contentType);
       res.setHeader('content-length', Buffer.byteLength(out.body));
       return end(out.body);
@@ -756,7 +819,7 @@ function page(title: string, content: string): string {
 }
 
 // A store of its own per provider: the built-in one prints a warning for every instance.
-function memoryAdapter() {
+function memoryAdapter(retainExpiredDeviceCodes: boolean) {
   interface Stored { payload: Record<string, unknown>; expiresAt: number }
   const entries = new Map<string, Stored>();
   const index = new Map<string, string>(); // 'uid:…' / 'userCode:…' -> entry key
@@ -772,7 +835,9 @@ function memoryAdapter() {
     key(id: string) { return `${this.model}:${id}`; }
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
       const key = this.key(id);
-      entries.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
+      // A retained device code outlives its expiry: the provider itself then answers expired_token.
+      const retained = retainExpiredDeviceCodes && this.model === 'DeviceCode';
+      entries.set(key, { payload, expiresAt: expiresIn && !retained ? Date.now() + expiresIn * 1000 : Infinity });
       if (typeof payload.uid === 'string') index.set(`uid:${payload.uid}`, key);
       if (typeof payload.userCode === 'string') index.set(`userCode:${payload.userCode}`, key);
       if (typeof payload.grantId === 'string') {

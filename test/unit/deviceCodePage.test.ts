@@ -4,9 +4,7 @@ import jsQR from 'jsqr';
 import { qrModules, qrSvg } from '../../src/vscode/qrCode.js';
 import type { DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import { deviceCodePage, qrTarget } from '../../src/vscode/deviceCodePage.js';
-import type { Translate } from '../../src/vscode/errorMessages.js';
-
-const t: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (_, index: string) => String(args[Number(index)]));
+import { format as t } from '../support/renderedText.js';
 
 const prompt: DeviceCodePrompt = {
   userCode: 'WDJB-MJHT',

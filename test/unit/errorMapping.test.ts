@@ -72,6 +72,18 @@ describe('toOAuthError maps OAuth error codes from the token endpoint', () => {
     }
   });
 
+  test('temporarily_unavailable, and any code with 429/502/503/504 -> unavailable; another code with 500 -> failed', async () => {
+    assert.equal((await mapped(refreshFailure(json(400, { error: 'temporarily_unavailable' })))).reason, 'idp_unavailable');
+    assert.equal((await mapped(refreshFailure(json(429, { error: 'rate_limited' })))).reason, 'idp_unavailable');
+    assert.equal((await mapped(refreshFailure(json(400, { error: 'server_error' })))).reason, 'idp_failed');
+  });
+
+  test('the identity provider\'s words are plain text: no link syntax, no control characters', async () => {
+    const error = await mapped(refreshFailure(json(400, { error: 'invalid_grant', error_description: 'Click [here](command:workbench.action.openSettings)\u0007\u202e now' })));
+    assert.doesNotMatch(error.message, /\]\(|[\u0007\u202e]/);
+    assert.ok(error.message.includes('Click [here]\u200b(command:workbench.action.openSettings) now'), error.message);
+  });
+
   test('an unknown OAuth error code -> idp_error carrying the code', async () => {
     const error = await mapped(refreshFailure(json(400, { error: 'server_is_sad' })));
     assert.equal(error.kind, 'idp_error');
@@ -86,13 +98,15 @@ describe('toOAuthError maps broken answers', () => {
     assert.equal(error.kind, 'idp_error');
     assert.equal(error.details.status, 500);
     assert.match(error.message, /HTTP 500/);
+    assert.equal(error.reason, 'idp_failed', 'a 500 is the identity provider failing, not "come back later"');
     assert.equal(error.details.retryAfterSeconds, undefined);
   });
 
-  test('HTTP 503 with Retry-After: 7 -> idp_error with retryAfterSeconds 7', async () => {
+  test('HTTP 503 with Retry-After: 7 -> idp_error (unavailable) with retryAfterSeconds 7', async () => {
     const response = new Response('down for maintenance', { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '7' } });
     const error = await mapped(refreshFailure(response));
     assert.equal(error.kind, 'idp_error');
+    assert.equal(error.reason, 'idp_unavailable');
     assert.equal(error.details.status, 503);
     assert.equal(error.details.retryAfterSeconds, 7);
     assert.match(error.message, /7 s/);
@@ -125,7 +139,8 @@ describe('toOAuthError maps broken answers', () => {
     const metadata = json(200, { issuer: 'https://evil.example.test', token_endpoint: 'https://evil.example.test/token' });
     const error = await mapped(thrownBy(() => oauth.processDiscoveryResponse(new URL('https://idp.example.test'), metadata)), 'reading the identity provider metadata');
     assert.equal(error.kind, 'invalid_response');
-    assert.match(error.message, /different issuer/);
+    assert.equal(error.reason, 'metadata_issuer_mismatch');
+    assert.match(error.message, /states "issuer": "https:\/\/evil\.example\.test", while https:\/\/idp\.example\.test\/ is configured/);
   });
 
   test('a Bearer invalid_token challenge (userinfo) -> invalid_grant', async () => {

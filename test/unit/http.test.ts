@@ -137,8 +137,10 @@ describe('boundedFetch', () => {
     await failure(fetchWith()(`${base}/big-chunked`, {}), 'invalid_response');
   });
 
-  test('no answer at all ends as a timeout', async () => {
-    await failure(fetchWith(200)(`${base}/hang`, {}), 'timeout');
+  test('no answer at all ends as a timeout, named in ms below a second (never "0 s")', async () => {
+    const error = await failure(fetchWith(200)(`${base}/hang`, {}), 'timeout');
+    assert.match(error.message, /did not answer within 200 ms/);
+    assert.equal(error.details.answerLost, true, 'the request went out: its answer may be what was lost');
   });
 
   test('a body that stops arriving ends as a timeout', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultScopes, readSettings, type SettingProblem, type SettingsResult } from '../../src/config.js';
-import { entraAudienceScope, presetIds, presets, resolvePreset, type PresetId, type PresetInput, type ResolvedPreset } from '../../src/oauth/presets.js';
+import { entraAudienceScope, exactRedirectPort, presetIds, presets, resolvePreset, type PresetId, type PresetInput, type ResolvedPreset } from '../../src/oauth/presets.js';
 
 function resolved(id: PresetId, input: PresetInput): ResolvedPreset {
   const result = resolvePreset(id, input);
@@ -227,6 +227,16 @@ describe('readSettings with presets', () => {
   test('a client secret is refused for the custom preset and for public-client presets', () => {
     assert.deepEqual(problemsOf(read({ issuer: 'https://idp.example.test', clientId, clientSecret: 'x' })).map((problem) => problem.setting), ['oauthAnywhere.clientSecret']);
     assert.deepEqual(problemsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId, clientSecret: 'x' })).map((problem) => problem.setting), ['oauthAnywhere.clientSecret']);
+  });
+
+  test('presets of providers that match redirect URIs exactly use a fixed loopback port, unless one is set', () => {
+    assert.equal(exactRedirectPort, 28130);
+    assert.equal(settingsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId })).loopbackPort, exactRedirectPort);
+    assert.equal(settingsOf(read({ preset: 'gitlab', clientId })).loopbackPort, exactRedirectPort);
+    assert.equal(settingsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId, loopbackPort: 5000 })).loopbackPort, 5000);
+    for (const other of [{ preset: 'keycloak', domain: 'sso.example.com', realm: 'dev' }, { preset: 'auth0', domain: 'x.auth0.com' }, { issuer: 'https://idp.example.test' }]) {
+      assert.equal(settingsOf(read({ ...other, clientId })).loopbackPort, 0, JSON.stringify(other));
+    }
   });
 
   test('Entra\'s multi-tenant values are refused on oauthAnywhere.tenant', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyResponseQuirks, hasResponseQuirks, scopesToSend, type Quirks } from '../../src/oauth/quirks.js';
+import { applyResponseQuirks, harmlessDeviations, scopesToSend, withHarmlessDeviations, type Quirks } from '../../src/oauth/quirks.js';
 
 /** A fetch that answers every request with this body, status and headers. */
 function answering(body: string, status = 200, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -38,7 +38,7 @@ describe('applyResponseQuirks', () => {
     assert.equal(fields(out.text).error, 'authorization_pending');
     // A success that happens to carry an error field is not turned into an error.
     assert.equal((await through({ errorsWithStatus200: true }, JSON.stringify({ access_token: 'x', token_type: 'bearer', error: 'odd' }))).status, 200);
-    // Without the quirk the 200 stays, and oauth4webapi refuses the answer.
+    // Without the quirk the 200 stays (the client always has it: it is one of the harmless deviations).
     assert.equal((await through({ commaSeparatedScope: true }, JSON.stringify({ error: 'authorization_pending' }))).status, 200);
   });
 
@@ -83,16 +83,36 @@ describe('applyResponseQuirks', () => {
   });
 });
 
-describe('hasResponseQuirks and scopesToSend', () => {
-  test('only answer quirks switch the fetch wrapper on: no quirks is the strict path', () => {
-    assert.equal(hasResponseQuirks(undefined), false);
-    assert.equal(hasResponseQuirks({}), false);
-    assert.equal(hasResponseQuirks({ noRevocation: true, dropScopes: ['x'], authorizationParameters: { audience: 'a' } }), false);
-    assert.equal(hasResponseQuirks({ errorCodeAliases: {} }), false);
-    assert.equal(hasResponseQuirks({ errorCodeAliases: { a: 'b' } }), true);
-    assert.equal(hasResponseQuirks({ verificationUrlAlias: true }), true);
+describe('harmless deviations, accepted from every provider', () => {
+  test('every provider gets them, under its preset\'s own quirks', () => {
+    assert.deepEqual(harmlessDeviations, { verificationUrlAlias: true, numbersAsStrings: true, errorsWithStatus200: true });
+    assert.deepEqual(withHarmlessDeviations(undefined), harmlessDeviations);
+    assert.deepEqual(withHarmlessDeviations({ formEncodedAnswers: true }), { ...harmlessDeviations, formEncodedAnswers: true });
   });
 
+  test('numbers sent as strings become numbers, and each deviation is told in words', async () => {
+    const noted: string[] = [];
+    const response = await applyResponseQuirks(harmlessDeviations, answering(JSON.stringify({ device_code: 'd', user_code: 'u', verification_url: 'https://idp.example.test/device', expires_in: '1800', interval: '5' })), (deviation) => noted.push(deviation))('https://idp.example.test/device?x=1', { method: 'POST' });
+    const body = JSON.parse(await response.text());
+    assert.deepEqual([body.expires_in, body.interval, body.verification_uri], [1800, 5, 'https://idp.example.test/device']);
+    assert.deepEqual(noted, [
+      'verification_url instead of verification_uri from https://idp.example.test/device',
+      'expires_in as the string "1800" from https://idp.example.test/device',
+      'interval as the string "5" from https://idp.example.test/device',
+    ]);
+  });
+
+  test('an answer none of them touches goes on exactly as it was sent', async () => {
+    const sent = '{"access_token":"x",  "token_type":"bearer","expires_in":60}';
+    const noted: string[] = [];
+    const response = await applyResponseQuirks(harmlessDeviations, answering(sent, 200, { 'content-type': 'application/json;charset=ISO-8859-1' }), (deviation) => noted.push(deviation))('https://idp.example.test/token', { method: 'POST' });
+    assert.equal(await response.text(), sent);
+    assert.equal(response.headers.get('content-type'), 'application/json;charset=ISO-8859-1');
+    assert.deepEqual(noted, []);
+  });
+});
+
+describe('scopesToSend', () => {
   test('dropped scopes are never sent, whoever asks for them', () => {
     assert.deepEqual(scopesToSend(['openid', 'offline_access', 'email'], { dropScopes: ['offline_access'] }), ['openid', 'email']);
     assert.deepEqual(scopesToSend(['openid', 'offline_access'], undefined), ['openid', 'offline_access']);
