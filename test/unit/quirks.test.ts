@@ -93,7 +93,7 @@ describe('harmless deviations, accepted from every provider', () => {
   test('numbers sent as strings become numbers, and each deviation is told in words', async () => {
     const noted: string[] = [];
     const response = await applyResponseQuirks(harmlessDeviations, answering(JSON.stringify({ device_code: 'd', user_code: 'u', verification_url: 'https://idp.example.test/device', expires_in: '1800', interval: '5' })), (deviation) => noted.push(deviation))('https://idp.example.test/device?x=1', { method: 'POST' });
-    const body = JSON.parse(await response.text());
+    const body = fields(await response.text());
     assert.deepEqual([body.expires_in, body.interval, body.verification_uri], [1800, 5, 'https://idp.example.test/device']);
     assert.deepEqual(noted, [
       'verification_url instead of verification_uri from https://idp.example.test/device',
