@@ -6,8 +6,12 @@
 //   node scripts/l10nBundle.mjs           writes it afresh
 //   node scripts/l10nBundle.mjs --check   fails, naming the strings, when it is not current (npm test)
 //
-// Only calls of the form `l10n.t('text', ...)` are found: a shell module that takes the translate
-// function as a parameter names that parameter `l10n` and calls `l10n.t(...)`.
+// Only calls of the form `vscode.l10n.t('text', ...)` or `l10n.t('text', ...)` are found, and
+// @vscode/l10n-dev reads only files that import 'vscode'. The pure modules of src/vscode/ that take
+// the translate function as a parameter (so that unit tests run them in plain Node) call it as
+// `l10n.t(...)` too; the copy of src/ this script hands to l10n-dev gives them that import. Texts
+// kept as data and translated where they are shown (the failure table of errorMessages.ts, shown
+// through `t(text.happened)`) are added from the module itself.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,12 +24,23 @@ const bundleFile = path.join(root, 'l10n', 'bundle.l10n.json');
 const cli = createRequire(import.meta.url).resolve('@vscode/l10n-dev/dist/cli.js');
 const check = process.argv.includes('--check');
 
-const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oauth-anywhere-l10n-'));
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'oauth-anywhere-l10n-'));
+const outDir = path.join(scratch, 'out');
 try {
+  const sources = path.join(scratch, 'src');
+  fs.cpSync(path.join(root, 'src'), sources, { recursive: true });
+  for (const file of fs.readdirSync(sources, { recursive: true, encoding: 'utf8' })) {
+    const full = path.join(sources, file);
+    if (!file.endsWith('.ts')) continue;
+    const text = fs.readFileSync(full, 'utf8');
+    if (/\bl10n\.t\(/.test(text) && !/from 'vscode';/.test(text)) fs.writeFileSync(full, `import type * as vscode from 'vscode';\n${text}`);
+  }
   // Its output (including a warning that the temporary folder is not package.json's "l10n") is
   // shown only when the export fails.
-  execFileSync(process.execPath, [cli, 'export', '--outDir', outDir, path.join(root, 'src')], { cwd: root, stdio: 'pipe' });
-  const exported = fs.readFileSync(path.join(outDir, 'bundle.l10n.json'), 'utf8');
+  execFileSync(process.execPath, [cli, 'export', '--outDir', outDir, sources], { cwd: root, stdio: 'pipe' });
+  const bundle = { ...JSON.parse(fs.readFileSync(path.join(outDir, 'bundle.l10n.json'), 'utf8')) };
+  for (const text of tableTexts()) bundle[text] ??= text;
+  const exported = `${JSON.stringify(bundle, null, 2)}\n`;
   if (!check) {
     fs.mkdirSync(path.dirname(bundleFile), { recursive: true });
     fs.writeFileSync(bundleFile, exported);
@@ -44,5 +59,14 @@ try {
     console.log(`l10n: ${path.relative(root, bundleFile)} holds the ${want.length} strings of src/.`);
   }
 } finally {
-  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The texts of errorMessages.ts's failure table, read from the module (run with tsx). */
+function tableTexts() {
+  const read = `import('./src/vscode/errorMessages.ts').then((m) => {
+    const { reasonTexts } = m.reasonTexts ? m : m.default;
+    process.stdout.write(JSON.stringify(Object.values(reasonTexts).flatMap((text) => [text.happened, text.todo])));
+  })`;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', read], { cwd: root, encoding: 'utf8' }));
 }
