@@ -13,14 +13,21 @@ export async function benchActivation(): Promise<Figure[]> {
     return [{ name: 'activation (real extension host)', value: Number.NaN, unit: '', note: 'no record: run `npm run test:e2e` first' }];
   }
   const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const number = (key: string) => (typeof record[key] === 'number' ? (record[key] as number) : Number.NaN);
+  const number = (key: string) => {
+    const value = record[key];
+    return typeof value === 'number' ? value : Number.NaN;
+  };
+  const text = (key: string, fallback: string) => {
+    const value = record[key];
+    return typeof value === 'string' ? value : fallback;
+  };
   const requests = number('idpRequestsDuringActivation');
   const reads = number('secretStorageReadsDuringActivation');
   return [
-    { name: 'activation: activate() to provider registered', value: number('providerRegisteredMsAfterActivate'), unit: 'ms', note: `code-server ${String(record.codeServer ?? '')} extension host, ${String(record.measuredAt ?? 'unknown time')}` },
+    { name: 'activation: activate() to provider registered', value: number('providerRegisteredMsAfterActivate'), unit: 'ms', note: `code-server ${text('codeServer', '')} extension host, ${text('measuredAt', 'unknown time')}` },
     { name: 'activation: activation request to provider registered', value: number('activationRequestToRegisteredMs'), unit: 'ms', note: 'as the extension host saw it, module load included' },
     { name: 'activation: HTTP requests to the IdP', value: requests, unit: 'requests', goal: '0', met: requests === 0 },
     { name: 'activation: SecretStorage reads', value: reads, unit: 'reads', goal: '<= 1', met: reads <= 1 },
-    ...(typeof record.heapAfterActivationKiB === 'number' ? [{ name: 'extension host heap after activation', value: record.heapAfterActivationKiB as number, unit: 'KiB' }] : []),
+    ...(Number.isFinite(number('heapAfterActivationKiB')) ? [{ name: 'extension host heap after activation', value: number('heapAfterActivationKiB'), unit: 'KiB' }] : []),
   ];
 }

@@ -43,6 +43,6 @@ function earlierSections(previous: unknown): Record<string, SectionResult> {
   if (typeof previous !== 'object' || previous === null) return {};
   const file = previous as Partial<BenchResults>;
   if (file.sections && typeof file.sections === 'object') return file.sections;
-  if (Array.isArray(file.figures) && file.figures.length) return { earlier: { at: String(file.at ?? ''), node: String(file.node ?? ''), figures: file.figures as Figure[] } };
+  if (Array.isArray(file.figures) && file.figures.length) return { earlier: { at: String(file.at ?? ''), node: String(file.node ?? ''), figures: file.figures } };
   return {};
 }

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchActivation } from './activation.js';
+import { benchActivationStarts } from './activationStarts.js';
 import { benchBundle } from './bundle.js';
 import { benchSignIn } from './signIn.js';
 import { benchSessions } from './sessions.js';
@@ -14,6 +15,7 @@ import { mergeResults } from './results.js';
 const sections: Record<string, () => Promise<Figure[]>> = {
   bundle: benchBundle,
   activation: benchActivation,
+  activationStarts: () => benchActivationStarts({ starts: 9 }),
   signIn: benchSignIn,
   sessions: benchSessions,
   windows: benchWindows,

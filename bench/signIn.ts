@@ -8,6 +8,7 @@ import { signInWithLoopback } from '../src/oauth/loopback.js';
 import { silentLogger } from '../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../test/support/idp.js';
 import { median, type Figure } from './figures.js';
+import { meanwhile } from '../test/support/meanwhile.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../media'));
@@ -77,10 +78,10 @@ async function loopbackOnce(idp: TestIdp, client: OAuthClient): Promise<{ whole:
     pages,
     logger,
     openBrowser: async (url) => {
-      void idp.authorize(url, { decision: 'approve', deliver: false }).then(({ callbackUrl }) => {
+      meanwhile(idp.authorize(url, { decision: 'approve', deliver: false }).then(({ callbackUrl }) => {
         arrived = performance.now();
         return fetch(callbackUrl).then((response) => response.text());
-      });
+      }));
       return true;
     },
   });
@@ -115,7 +116,7 @@ async function deviceOnce(idp: TestIdp, client: OAuthClient): Promise<{ whole: n
   const started = performance.now();
   await signInWithDeviceGrant(client, {
     scopes,
-    onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }).then(() => (approved = performance.now())),
+    onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode, { decision: 'approve' }).then(() => (approved = performance.now()))),
   });
   const done = performance.now();
   return { whole: done - started, approvalToTokens: done - approved, polls: idp.count('token', 'urn:ietf:params:oauth:grant-type:device_code') };

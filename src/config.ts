@@ -38,7 +38,7 @@ export function readSettings(read: SettingReader): SettingsResult {
 
   const presetValue = read('preset') ?? 'custom';
   const preset = findPreset(presetValue);
-  if (!preset) problem('preset', `"OAuth Anywhere: Preset" is "${String(presetValue)}"; use one of ${presetIds.map((id) => `"${id}"`).join(', ')}.`);
+  if (!preset) problem('preset', `"OAuth Anywhere: Preset" is ${shownValue(presetValue)}; use one of ${presetIds.map((id) => `"${id}"`).join(', ')}.`);
   const presetInput: PresetInput = Object.fromEntries(presetSettings.map((key) => [key, stringSetting(read(key))]));
 
   let issuer = stringSetting(read('issuer'));
@@ -77,7 +77,7 @@ export function readSettings(read: SettingReader): SettingsResult {
 
   const flowValue = read('flow') ?? 'auto';
   const flow = flows.find((candidate) => candidate === flowValue);
-  if (!flow) problem('flow', `"OAuth Anywhere: Flow" is "${String(flowValue)}"; use one of ${flows.map((name) => `"${name}"`).join(', ')}.`);
+  if (!flow) problem('flow', `"OAuth Anywhere: Flow" is ${shownValue(flowValue)}; use one of ${flows.map((name) => `"${name}"`).join(', ')}.`);
   else if (flow !== 'auto' && preset && resolved && !resolved.flows.includes(flow)) {
     const why = preset.flows.includes(flow)
       ? `needs ${settingName('clientSecret')} for it (${preset.label} requires the secret for the browser sign-in)`
@@ -207,4 +207,9 @@ export function readProviderDefinitions(read: SettingReader): { definitions: Pro
     });
   });
   return { definitions, problems };
+}
+
+/** A setting's value as it reads in a message: a text in quotes, anything else as JSON. */
+function shownValue(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
 }

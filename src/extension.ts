@@ -6,7 +6,7 @@ import { settingsSection } from './config.js';
 import { loadCallbackPages, type CallbackPages } from './oauth/callbackPages.js';
 import { registerCommands } from './vscode/commands.js';
 import { registerConfigureCommand } from './vscode/configureCommand.js';
-import { readEnvironment } from './vscode/environment.js';
+import { extensionVersion, readEnvironment } from './vscode/environment.js';
 import { createLog } from './vscode/log.js';
 import { PromptActions } from './vscode/prompts.js';
 import { ProviderRegistry } from './vscode/providerRegistry.js';
@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(registerTerminalAccess(services, registry));
   // "Sign in with …" in the Accounts menu without any consumer; deferred so activation does no I/O.
   setTimeout(() => registry.offerSignInEverywhere(), 0);
-  logger.info(`OAuth Anywhere ${context.extension.packageJSON.version as string} activated (${vscode.env.remoteName ?? 'local'}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI).`);
+  logger.info(`OAuth Anywhere ${extensionVersion(context)} activated (${vscode.env.remoteName ?? 'local'}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI).`);
   // Read by the end-to-end tier for the activation figures; reads counted up to here, when activate() returns.
   logger.info(`Provider registered ${registeredMs.toFixed(2)} ms after activate(); ${secrets.reads} SecretStorage reads during activation.`);
 }

@@ -60,7 +60,10 @@ export class MachineCoordination {
       pull: async (storeKey: string) => ((await this.listening()) && this.peers ? this.peers.pull(storeKey) : []),
       join: (storeKey, member) => {
         const memberships: Array<{ dispose(): void }> = [];
-        void this.start().then(() => this.peers && memberships.push(this.peers.join(storeKey, member)));
+        // start() settles to false on failure (and logs it); joining does not wait for it.
+        this.start()
+          .then(() => this.peers && memberships.push(this.peers.join(storeKey, member)))
+          .catch((error: unknown) => this.logger.warn(`This window could not join the exchange of ${storeKey}: ${error instanceof Error ? error.message : String(error)}`));
         return { dispose: () => memberships.forEach((membership) => membership.dispose()) };
       },
     };

@@ -83,7 +83,7 @@ export class SessionManager {
   constructor(private readonly options: SessionManagerOptions) {
     this.clock = options.clock ?? realClock;
     const identity = { providerId: options.providerId, issuer: options.client.issuer.href, clientId: options.client.clientId };
-    this.store = new SessionStore(options.secrets, identity, options.logger, { exchange: options.coordination?.exchange, reconcileDelayMs: options.reconcileDelayMs, now: this.clock.now });
+    this.store = new SessionStore(options.secrets, identity, options.logger, { exchange: options.coordination?.exchange, reconcileDelayMs: options.reconcileDelayMs, now: () => this.clock.now() });
     this.refresher = new SessionRefresher({ ...options, store: this.store, clock: this.clock });
   }
 
@@ -94,8 +94,9 @@ export class SessionManager {
 
   onDidChangeSessions(listener: (changes: AuthSessionChanges) => void): { dispose(): void } {
     return this.store.onChange((changes: SessionChanges) => {
-      void this.store.all().then(
-        (all) => {
+      this.store
+        .all()
+        .then((all) => {
           const label = accountLabels(all);
           const adapt = (sessions: StoredSession[]) => sessions.map((session) => toAuthSession(session, label));
           // VS Code's Accounts menu drops the ACCOUNT of every removed session and adds back only the
@@ -105,9 +106,8 @@ export class SessionManager {
           const removedAccounts = new Set(changes.removed.map((session) => session.account.id));
           const staying = all.filter((session) => removedAccounts.has(session.account.id) && !reported.has(session.id));
           listener({ added: adapt(changes.added), removed: adapt(changes.removed), changed: adapt([...changes.changed, ...staying]) });
-        },
-        (error: unknown) => this.options.logger.warn(`Could not report a change of sessions: ${errorText(error)}`),
-      );
+        })
+        .catch((error: unknown) => this.options.logger.warn(`Could not report a change of sessions: ${errorText(error)}`));
     });
   }
 

@@ -48,7 +48,9 @@ export class SignInQueue<T> {
     }
     if (signal.aborted) return this.leave(shared);
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => this.leave(shared).catch(reject);
+      const onAbort = () => {
+        this.leave(shared).catch(reject);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       shared.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });

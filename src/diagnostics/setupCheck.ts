@@ -14,7 +14,7 @@ export type SetupCheck =
     }
   | { ok: false; problem: string };
 
-/** The part of OAuthClient this check uses; the shell passes the lazily loaded core's client. */
+/** The part of OAuthClient this check uses (tests pass their own). */
 export type SetupClient = Pick<OAuthClient, 'metadata' | 'capabilities'>;
 
 /**

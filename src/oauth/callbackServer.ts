@@ -55,7 +55,8 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   // Node enforces the two timeouts only when it checks connections; every second keeps stalled
   // half-requests from lingering for the default 30 s.
   const server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (request, response) => {
-    void handle(request, response);
+    // handle() answers every request itself; a failure it did not foresee drops the connection.
+    handle(request, response).catch(() => response.destroy());
   });
   // Half-open or idle connections must not keep the port alive after the sign-in ends.
   server.keepAliveTimeout = 1_000;
@@ -75,7 +76,8 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
-      void withDeadline(answering, 2_000).then(() => server.closeAllConnections());
+      const closeAll = () => server.closeAllConnections();
+      withDeadline(answering, 2_000).then(closeAll, closeAll);
     }).finally(finish);
     return closing;
   };
@@ -113,7 +115,8 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     if (outcome.ok) send(response, 200, options.pages.success(outcome.label));
     else send(response, 400, options.pages.failure(outcome.message));
     await answering;
-    void close();
+    // Closing never fails; nothing here waits for it.
+    close().catch(() => undefined);
   }
 
   return {

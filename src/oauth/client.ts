@@ -75,7 +75,7 @@ export class OAuthClient {
     this.issuer = parseIssuer(config.issuer);
     this.clientId = config.clientId.trim();
     if (!this.clientId) throw new OAuthError('settings', 'No client id is set (oauthAnywhere.clientId).');
-    for (const [name, value] of Object.entries(config.endpoints ?? {})) {
+    for (const [name, value] of Object.entries(config.endpoints ?? {}) as [string, string | undefined][]) {
       if (value) parseEndpoint(name, value);
     }
     this.quirks = config.quirks ?? noQuirks;
@@ -474,7 +474,7 @@ function errorText(error: unknown): string {
 }
 
 function definedEndpoints(endpoints: EndpointOverrides | undefined): EndpointOverrides {
-  return Object.fromEntries(Object.entries(endpoints ?? {}).filter(([, value]) => typeof value === 'string' && value.trim())) as EndpointOverrides;
+  return Object.fromEntries(Object.entries(endpoints ?? {}).filter(([, value]) => typeof value === 'string' && value.trim()));
 }
 
 /** A shared promise one caller can stop waiting for without cancelling it for the others. */

@@ -1,4 +1,4 @@
-import { cancelled, type OAuthError } from './errors.js';
+import { cancelled, OAuthError } from './errors.js';
 import type { Clock } from './types.js';
 
 export const realClock: Clock = {
@@ -21,5 +21,5 @@ export const realClock: Clock = {
 /** The error an aborted operation ends with: the signal's reason if it is ours, else "cancelled". */
 export function abortReason(signal: AbortSignal): OAuthError {
   const reason: unknown = signal.reason;
-  return reason instanceof Error && reason.name === 'OAuthError' ? (reason as OAuthError) : cancelled();
+  return reason instanceof OAuthError ? reason : cancelled();
 }

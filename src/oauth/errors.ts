@@ -131,12 +131,9 @@ export class OAuthError extends Error {
   }
 }
 
-/**
- * Recognises an OAuthError by its shape, not by `instanceof`: the OAuth core is loaded as a bundle of
- * its own on first use, so its errors are instances of that bundle's copy of the class.
- */
+/** An OAuthError, of `kind` when given. */
 export function isOAuthError(error: unknown, kind?: OAuthErrorKind): error is OAuthError {
-  return error instanceof Error && error.name === 'OAuthError' && typeof (error as OAuthError).kind === 'string' && (kind === undefined || (error as OAuthError).kind === kind);
+  return error instanceof OAuthError && (kind === undefined || error.kind === kind);
 }
 
 /** The reason of any error: its own for an OAuthError, "unexpected" for anything else. */

@@ -220,7 +220,7 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
     clearTimeout(noReturnTimer);
     options.signal?.removeEventListener('abort', onAbort);
     // It stops listening at once; the browser's page finishes on its own, without holding up the session.
-    void server.close();
+    server.close().catch(() => undefined);
   }
 }
 

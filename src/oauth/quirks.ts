@@ -139,12 +139,13 @@ export function applyResponseQuirks(quirks: Quirks, fetch: Fetch, noted: (deviat
 
     if (typeof object.error === 'string') {
       const alias = quirks.errorCodeAliases?.[object.error];
+      const error = alias ?? object.error;
       if (alias) {
         accepted(`the error code "${object.error}" from ${where}, read as "${alias}"`);
         object.error = alias;
       }
       if (quirks.errorsWithStatus200 && status === 200 && object.access_token === undefined) {
-        accepted(`an error answer ("${object.error}") with HTTP 200 from ${where}, read as HTTP 400`);
+        accepted(`an error answer ("${error}") with HTTP 200 from ${where}, read as HTTP 400`);
         status = 400;
       }
     }

@@ -30,6 +30,7 @@ function plainLine(text: string, maxLength: number): string {
  * C0 and C1 controls (tab and line breaks become spaces instead), DEL, zero-width characters and
  * bidirectional overrides and isolates.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const invisible = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
 export function stripInvisible(text: string): string {

@@ -72,7 +72,9 @@ function programName(argv0: string): string {
 }
 
 function shorten(text: string): string {
-  // A URL's user:password part is cut out as well as anything shaped like a token.
+  // A URL's user:password part is cut out as well as anything shaped like a token; control
+  // characters become spaces, so a command line cannot redraw the consent dialog's text.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const clean = redactSecretShapes(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1…@').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return clean.length > maxLength ? `${clean.slice(0, maxLength - 1)}…` : clean;
 }

@@ -88,7 +88,10 @@ function serveConnection(socket: Socket, secret: string, handle: RequestHandler,
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('end', onEnd);
-    void serveRequest(socket, line, secret, handle, logger);
+    serveRequest(socket, line, secret, handle, logger).catch((error: unknown) => {
+      logger.error(`Terminal: a request could not be answered: ${error instanceof Error ? error.message : String(error)}`);
+      socket.destroy();
+    });
   };
   const onData = (chunk: string) => {
     buffered += chunk;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { settingsSection } from '../config.js';
 import { checkIdentityProvider, type SetupCheck } from '../diagnostics/setupCheck.js';
-import { loadCore } from '../loadCore.js';
+import { OAuthClient } from '../oauth/client.js';
 import { parseIssuer } from '../oauth/endpointUrls.js';
 import { isOAuthError } from '../oauth/errors.js';
 import { notificationText, untrustedText } from '../oauth/untrustedText.js';
@@ -68,14 +68,8 @@ async function configure(services: ExtensionServices, retry?: Typed): Promise<vo
   if (picked === signIn) await vscode.commands.executeCommand(signInCommand);
 }
 
-async function checkTyped(typed: Typed, services: ExtensionServices): Promise<SetupCheck> {
-  try {
-    const core = await loadCore();
-    return await checkIdentityProvider(() => new core.OAuthClient({ issuer: typed.issuer, clientId: typed.clientId, scopes: [] }, { logger: services.logger, limits: { timeoutMs: 10_000, maxBodyBytes: 1024 * 1024 } }));
-  } catch (error) {
-    // Only loading the core can fail here; the check itself answers every failure as a problem.
-    return { ok: false, problem: error instanceof Error ? error.message : String(error) };
-  }
+function checkTyped(typed: Typed, services: ExtensionServices): Promise<SetupCheck> {
+  return checkIdentityProvider(() => new OAuthClient({ issuer: typed.issuer, clientId: typed.clientId, scopes: [] }, { logger: services.logger, limits: { timeoutMs: 10_000, maxBodyBytes: 1024 * 1024 } }));
 }
 
 /** User settings: these decide where a person signs in, so never a workspace's. */

@@ -5,7 +5,7 @@ import type { Translate } from './errorMessages.js';
 
 export interface DeviceCodePageInput {
   prompt: DeviceCodePrompt;
-  /** The QR code's SVG markup (from src/qr.ts), of verification_uri_complete, else verification_uri. */
+  /** The QR code's SVG markup (from qrCode.ts), of verification_uri_complete, else verification_uri. */
   qrSvg: string;
   /** Fresh for every page: the only style allowed to apply. */
   nonce: string;
@@ -24,18 +24,20 @@ export function qrTarget(prompt: DeviceCodePrompt): string {
  * nonce'd style block, and the SVG is inline, so not even images load.
  */
 export function deviceCodePage({ prompt, qrSvg, nonce, now, t }: DeviceCodePageInput): string {
+  // Called as l10n.t('...'): the form scripts/l10nBundle.mjs finds for l10n/bundle.l10n.json.
+  const l10n = { t };
   const csp = `default-src 'none'; style-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'`;
   const minutes = Math.max(0, Math.round((prompt.expiresAt - now) / 60_000));
   const scan = prompt.verificationUriComplete
-    ? t('Scan with your phone’s camera: it opens the sign-in page with the code filled in.')
-    : t('Scan with your phone’s camera to open the sign-in page, then enter the code below.');
+    ? l10n.t('Scan with your phone’s camera: it opens the sign-in page with the code filled in.')
+    : l10n.t('Scan with your phone’s camera to open the sign-in page, then enter the code below.');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(t('Sign-in code'))}</title>
+<title>${escapeHtml(l10n.t('Sign-in code'))}</title>
 <style nonce="${nonce}">
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); background: var(--vscode-editor-background); display: flex; justify-content: center; }
   main { max-width: 36rem; text-align: center; padding: 1.5rem; }
@@ -48,12 +50,12 @@ export function deviceCodePage({ prompt, qrSvg, nonce, now, t }: DeviceCodePageI
 </head>
 <body>
 <main>
-<h1>${escapeHtml(t('Sign in on your phone'))}</h1>
+<h1>${escapeHtml(l10n.t('Sign in on your phone'))}</h1>
 <p>${escapeHtml(scan)}</p>
-<div class="qr" role="img" aria-label="${escapeHtml(t('QR code of {0}', qrTarget(prompt)))}">${qrSvg}</div>
+<div class="qr" role="img" aria-label="${escapeHtml(l10n.t('QR code of {0}', qrTarget(prompt)))}">${qrSvg}</div>
 <p id="user-code" class="code">${escapeHtml(untrustedText(prompt.userCode, 64))}</p>
-<p class="where">${escapeHtml(t('Or open {0} on any device and enter this code.', prompt.verificationUri))}</p>
-<p class="who">${escapeHtml(t('Requested by client "{0}" of {1}; the code expires in about {2} minutes. If you did not start this sign-in, cancel it in VS Code.', prompt.clientId, prompt.issuer, minutes))}</p>
+<p class="where">${escapeHtml(l10n.t('Or open {0} on any device and enter this code.', prompt.verificationUri))}</p>
+<p class="who">${escapeHtml(l10n.t('Requested by client "{0}" of {1}; the code expires in about {2} minutes. If you did not start this sign-in, cancel it in VS Code.', prompt.clientId, prompt.issuer, minutes))}</p>
 </main>
 </body>
 </html>`;

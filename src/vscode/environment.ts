@@ -9,3 +9,10 @@ export function readEnvironment(context: vscode.ExtensionContext): Environment {
     extensionKind: context.extension.extensionKind === vscode.ExtensionKind.UI ? 'ui' : 'workspace',
   };
 }
+
+/** This build's version, from its package.json (which VS Code hands over untyped). */
+export function extensionVersion(context: vscode.ExtensionContext): string {
+  const manifest: unknown = context.extension.packageJSON;
+  const version = typeof manifest === 'object' && manifest !== null ? (manifest as { version?: unknown }).version : undefined;
+  return typeof version === 'string' ? version : 'unknown';
+}

@@ -162,7 +162,9 @@ export function signInFailureMessage(reason: FailureReason, detail: string, t: T
   if (reason === 'cancelled') return undefined;
   const text = reasonTexts[reason] ?? reasonTexts.unexpected;
   const actions: ErrorAction[] = text.settings ? ['configure', 'troubleshoot', 'showLog'] : ['troubleshoot', 'showLog'];
-  return { message: t('OAuth Anywhere sign-in failed: {0} {1} {2}', t(text.happened), notificationText(detail, maxDetailLength), t(text.todo)), actions };
+  // l10n.t('...'): the form scripts/l10nBundle.mjs finds; the table's texts it reads from reasonTexts.
+  const l10n = { t };
+  return { message: l10n.t('OAuth Anywhere sign-in failed: {0} {1} {2}', t(text.happened), notificationText(detail, maxDetailLength), t(text.todo)), actions };
 }
 
 /** Every reason with a text, for the test that proves none is missing. */

@@ -1,12 +1,12 @@
 import type { SessionClient } from '../auth/sessionManager.js';
-import { loadCore } from '../loadCore.js';
-import type { OAuthClient, OAuthClientOptions } from '../oauth/client.js';
+import { OAuthClient, type OAuthClientOptions } from '../oauth/client.js';
 import { parseIssuer } from '../oauth/endpointUrls.js';
 import type { ProviderConfig } from '../oauth/types.js';
 
 /**
- * An OAuthClient that loads the OAuth core only when a request is really needed: serving stored,
- * valid sessions (the common case after a window opens) never loads it.
+ * An OAuthClient built only when a request is really needed: registering a provider and serving
+ * stored, valid sessions (the common case after a window opens) never build one, and a setting
+ * OAuthClient refuses fails the request that needs it, with its message, not the registration.
  */
 export class LazyOAuthClient implements SessionClient {
   readonly issuer: URL;
@@ -17,13 +17,13 @@ export class LazyOAuthClient implements SessionClient {
     private readonly config: ProviderConfig,
     private readonly options: OAuthClientOptions,
   ) {
-    // The same values OAuthClient derives, without loading it.
+    // The same values OAuthClient derives, without building it.
     this.issuer = parseIssuer(config.issuer);
     this.clientId = config.clientId.trim();
   }
 
   load(): Promise<OAuthClient> {
-    this.client ??= loadCore().then((core) => new core.OAuthClient(this.config, this.options));
+    this.client ??= new Promise((resolve) => resolve(new OAuthClient(this.config, this.options)));
     return this.client;
   }
 

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { cancelled } from '../oauth/errors.js';
 import type { PasteEntry } from '../oauth/loopback.js';
-import type { SignInResult } from '../oauth/types.js';
 import { openIdentityProviderPage } from './openExternal.js';
 
 export interface PasteBoxOptions {
@@ -11,8 +10,8 @@ export interface PasteBoxOptions {
   entry: PasteEntry;
   /** Aborted when the person closes the box: the whole sign-in stops. */
   controller: AbortController;
-  /** The loopback sign-in: settles with the pasted response, or with the browser's own redirect. */
-  outcome: Promise<SignInResult>;
+  /** Settles when the paste step is over: the pasted response (or the browser's own redirect) signed in, or the sign-in ended. */
+  until: Promise<void>;
 }
 
 /**
@@ -21,7 +20,7 @@ export interface PasteBoxOptions {
  * response of this sign-in leaves the box open with the reason; closing the box cancels the sign-in,
  * and the box closes by itself when the sign-in ends any other way (the redirect did arrive).
  */
-export function askForPastedResponse(options: PasteBoxOptions): Promise<SignInResult> {
+export function askForPastedResponse(options: PasteBoxOptions): Promise<void> {
   const { entry, controller } = options;
   const box = vscode.window.createInputBox();
   const copyAddress: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('copy'), tooltip: vscode.l10n.t('Copy the sign-in address, to open it in any browser') };
@@ -40,7 +39,7 @@ export function askForPastedResponse(options: PasteBoxOptions): Promise<SignInRe
       box.enabled = false;
       box.validationMessage = undefined;
       const verdict = await entry.submit(box.value);
-      // "finished": the outcome settles and closes the box; until then it stays busy.
+      // "finished": the sign-in moves on and closes the box; until then it stays busy.
       if (verdict.status === 'retry' && !ended) {
         box.validationMessage = verdict.reason;
         box.busy = false;
@@ -60,7 +59,7 @@ export function askForPastedResponse(options: PasteBoxOptions): Promise<SignInRe
     }),
   ];
   box.show();
-  return options.outcome.finally(() => {
+  return options.until.finally(() => {
     ended = true;
     box.hide();
     for (const subscription of subscriptions) subscription.dispose();

@@ -16,8 +16,10 @@ export function commandUri(command: string, ...args: string[]): string {
 }
 
 export function deviceCodeMessage(prompt: DeviceCodePrompt, links: { copy: string; qr?: string }, t: Translate): string {
-  const qr = links.qr ? t(' · [Show QR code]({0})', links.qr) : '';
-  const message = t(
+  // Called as l10n.t('...'): the form scripts/l10nBundle.mjs finds for l10n/bundle.l10n.json.
+  const l10n = { t };
+  const qr = links.qr ? l10n.t(' · [Show QR code]({0})', links.qr) : '';
+  const message = l10n.t(
     'Enter code {0} at {1} — [Copy code and open browser]({2}){3}. Requested by client "{4}" of {5}; if you did not start this sign-in, cancel it.',
     untrustedText(prompt.userCode, 64),
     untrustedText(prompt.verificationUri, 200),
@@ -27,7 +29,7 @@ export function deviceCodeMessage(prompt: DeviceCodePrompt, links: { copy: strin
     untrustedText(prompt.issuer, 200),
   );
   if (!prompt.unusualUserCode) return message;
-  return `${message} ${t('The identity provider sent this code with characters that sign-in codes do not have, so it is shown as plain text: check it on the sign-in page before you approve.')}`;
+  return `${message} ${l10n.t('The identity provider sent this code with characters that sign-in codes do not have, so it is shown as plain text: check it on the sign-in page before you approve.')}`;
 }
 
 /**
@@ -36,12 +38,14 @@ export function deviceCodeMessage(prompt: DeviceCodePrompt, links: { copy: strin
  * URI and shows an error page of its own.
  */
 export function redirectHint(redirectUri: string, switchLink: { kind: 'device' | 'paste'; uri: string } | undefined, t: Translate): string {
-  const hint = t(
+  // Called as l10n.t('...'): the form scripts/l10nBundle.mjs finds for l10n/bundle.l10n.json.
+  const l10n = { t };
+  const hint = l10n.t(
     'Your browser went on to the identity provider but has not come back. If it shows an error about the redirect URI, it does not accept {0}: register exactly that address for the client, or set "OAuth Anywhere: Loopback Port" to the port of the address you registered.',
     untrustedText(redirectUri, 200),
   );
   if (!switchLink) return hint;
-  return `${hint} ${switchLink.kind === 'device' ? t('[Use a code instead]({0})', switchLink.uri) : t('[Paste the address instead]({0})', switchLink.uri)}`;
+  return `${hint} ${switchLink.kind === 'device' ? l10n.t('[Use a code instead]({0})', switchLink.uri) : l10n.t('[Paste the address instead]({0})', switchLink.uri)}`;
 }
 
 /**

@@ -16,7 +16,7 @@ export type DeviceCodeViewer = (prompt: DeviceCodePrompt) => vscode.Disposable |
 export interface BrowserWaitOptions {
   issuerHost: string;
   /** Where "switch" leads, and the action; none: no link. */
-  switchTo?: { kind: 'device' | 'paste'; run(): void };
+  switchTo?: { kind: 'device' | 'paste'; run: () => void };
   /** Seconds after which the sign-in switches by itself when the browser never arrives. */
   checkSeconds?: number;
   /** Settles with the redirect URI when the browser went to the identity provider and never came back. */
@@ -83,7 +83,10 @@ export class PromptActions {
     const links = { copy: commandUri(copyCodeCommand, id), qr: this.viewer ? commandUri(showQrCodeCommand, id) : undefined };
     const message = deviceCodeMessage(prompt, links, vscode.l10n.t);
     const shown = switchedBecause ? `${switchedBecause} ${message}` : message;
-    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', new URL(prompt.issuer).host), shown, controller, task).then(end, (error: unknown) => end(Promise.reject(error)));
+    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', new URL(prompt.issuer).host), shown, controller, task).then(end, (error: unknown) => {
+      end(undefined);
+      throw error;
+    });
   }
 
   /** The notification while the browser sign-in runs, with the way out when the browser is elsewhere. */
@@ -105,7 +108,10 @@ export class PromptActions {
         ? ` ${vscode.l10n.t('Browser on another machine? [Use a code instead]({0})', switchLink.uri)}`
         : ` ${vscode.l10n.t('Browser on another machine? [Paste the address instead]({0})', switchLink.uri)}`;
     const later = options.noReturn?.then((redirectUri) => `${waiting} ${redirectHint(redirectUri, switchLink, vscode.l10n.t)}`);
-    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', options.issuerHost), `${waiting}${byItself}${link}`, controller, task, later).then(end, (error: unknown) => end(Promise.reject(error)));
+    return withCancellableProgress(vscode.l10n.t('Sign in to {0}', options.issuerHost), `${waiting}${byItself}${link}`, controller, task, later).then(end, (error: unknown) => {
+      end(undefined);
+      throw error;
+    });
   }
 
   /** A new sign-in's state under a fresh id, and the function that ends it (closing its companions). */

@@ -42,7 +42,10 @@ export class ProviderRegistry implements vscode.Disposable {
       } else if (current.fingerprint !== fingerprint) {
         current.definition = definition;
         current.fingerprint = fingerprint;
-        void current.provider.reconfigure().then(() => this.offerSignIn(current));
+        current.provider
+          .reconfigure()
+          .then(() => this.offerSignIn(current))
+          .catch((error: unknown) => this.services.logger.error(`${definition.label}: the new settings could not be applied: ${error instanceof Error ? error.message : String(error)}`));
       } else {
         // Settings that need no new session manager (an entry's gitHosts) are read from here too.
         current.definition = definition;
@@ -106,7 +109,7 @@ export class ProviderRegistry implements vscode.Disposable {
     const { logger, redactor, secrets, prompts, environment, coordination, recentErrors } = this.services;
     redactor.remember(settings.provider.clientSecret);
     const client = new LazyOAuthClient(settings.provider, { logger });
-    const signIn = createSignInRunner({ client, settings, environment, pages: this.services.pages, prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
+    const signIn = createSignInRunner({ client, settings, environment, pages: () => this.services.pages(), prompts, logger, browserCheckSeconds: definition.read('browserCheckSeconds') });
     return {
       manager: new SessionManager({
         providerId: definition.id,

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { loadQr } from '../loadQr.js';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import { untrustedText } from '../oauth/untrustedText.js';
+import { deviceCodePage, qrTarget } from './deviceCodePage.js';
+import { qrSvg } from './qrCode.js';
 import type { ExtensionServices } from './services.js';
 
 /**
@@ -30,17 +31,15 @@ export function registerQrCodePanel(services: ExtensionServices): vscode.Disposa
     panel.onDidDispose(() => {
       if (current === shown) current = undefined;
     });
-    void loadQr().then(
-      (qr) => {
-        if (current !== shown) return;
-        panel.webview.html = qr.deviceCodePage({ prompt, qrSvg: qr.qrSvg(qr.qrTarget(prompt)), nonce: randomBytes(16).toString('base64'), now: Date.now(), t: vscode.l10n.t });
-        services.logger.info('Showing the sign-in code as a QR code.');
-      },
-      (error: unknown) => {
-        services.logger.error(`The QR code could not be drawn: ${error instanceof Error ? error.message : String(error)}`);
-        panel.dispose();
-      },
-    );
+    try {
+      panel.webview.html = deviceCodePage({ prompt, qrSvg: qrSvg(qrTarget(prompt)), nonce: randomBytes(16).toString('base64'), now: Date.now(), t: vscode.l10n.t });
+      services.logger.info('Showing the sign-in code as a QR code.');
+    } catch (error) {
+      // A verification address too long for any QR code.
+      services.logger.error(`The QR code could not be drawn: ${error instanceof Error ? error.message : String(error)}`);
+      panel.dispose();
+      return undefined;
+    }
     return panel;
   });
   return new vscode.Disposable(() => {

@@ -1,20 +1,20 @@
 import * as vscode from 'vscode';
 import type { SignInRequest, SignInRunner } from '../auth/sessionManager.js';
 import { settingsSection, type ExtensionSettings } from '../config.js';
-import { loadCore, type Core } from '../loadCore.js';
 import type { CallbackPages } from '../oauth/callbackPages.js';
 import { chooseFlow, type Environment, type FlowChoice } from '../oauth/chooseFlow.js';
 import type { OAuthClient } from '../oauth/client.js';
-import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
+import { signInWithDeviceGrant } from '../oauth/deviceGrant.js';
 import { cancelled, isOAuthError, OAuthError } from '../oauth/errors.js';
-import type { PasteEntry } from '../oauth/loopback.js';
+import { signInWithLoopback, type PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 import { planBrowserFallback, type BrowserFallbackPlan } from './fallbackPlan.js';
 import { openIdentityProviderPage } from './openExternal.js';
-import { askForPastedResponse } from './pasteBox.js';
 import type { PromptActions } from './prompts.js';
+import { SignInMachine } from './signInMachine.js';
+import { renderSignIn } from './signInView.js';
 
-/** The client as the shell holds it: the OAuth core is loaded on first use (src/loadCore.ts). */
+/** The client as the shell holds it: built on first use (lazyClient.ts). */
 export interface LoadableClient {
   readonly issuer: URL;
   load(): Promise<OAuthClient>;
@@ -35,12 +35,6 @@ export interface SignInDependencies {
   browserCheckSeconds?: unknown;
 }
 
-/** Why a browser sign-in left the browser: the person asked, the browser never arrived, or it can only be pasted. */
-type Turn = 'asked' | 'missed' | 'no-browser' | 'paste-now';
-
-/** Stops the other half of a sign-in once one half finished it. */
-const finishedElsewhere = new OAuthError('cancelled', 'The sign-in finished another way.');
-
 /**
  * How long after the browser went on to the identity provider (through /start) the waiting
  * notification says that the identity provider may refuse the redirect URI: long enough for a
@@ -50,25 +44,26 @@ const noReturnHintMs = 60_000;
 
 /**
  * The interactive sign-in: picks the flow for where VS Code runs and what the IdP offers, and runs it
- * with one notification (or input box) at a time. A browser sign-in leaves the browser by itself when
- * the browser never reaches this machine's /start, and when asked: for the device grant where the IdP
- * offers it, else for pasting the address the browser was sent to. Whatever the path, one Cancel ends
- * all of it.
+ * as the state machine of signInMachine.ts, which signInView.ts shows one surface at a time. A browser
+ * sign-in leaves the browser by itself when the browser never reaches this machine's /start, and when
+ * asked: for the device grant where the IdP offers it, else for pasting the address the browser was
+ * sent to. Whatever the path, one Cancel ends all of it.
  */
 export function createSignInRunner(deps: SignInDependencies): SignInRunner {
   return async (request) => {
-    const [core, client] = await Promise.all([loadCore(), deps.client.load()]);
+    const client = await deps.client.load();
     const capabilities = await client.capabilities();
     const choice = chooseFlow(deps.environment, capabilities, deps.settings.flow);
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
     const [first] = choice.flows;
     if (!first) throw new OAuthError('unsupported', `The identity provider at ${client.issuer.href} offers no sign-in flow this extension can use (${choice.reason}).`);
-    if (first === 'device') return signInWithCode({ deps, core, client, request, controller: controllerFor(request) });
+    const attempt = { deps, client, request, controller: controllerFor(request) };
+    if (first === 'device') return runSignIn(attempt, undefined);
     const plan = planBrowserFallback(choice, capabilities, deps.settings.flow, browserCheckSetting(deps));
     deps.logger.info(
       `Browser sign-in: ${plan.browserCheckMs ? `the browser must reach this machine within ${plan.browserCheckMs / 1000} s` : 'no browser check'}; when it is elsewhere: ${plan.fallback === 'device' ? 'the device grant' : 'paste the redirected address'}.`,
     );
-    return signInWithBrowser({ deps, core, client, request, controller: controllerFor(request) }, choice, plan);
+    return runSignIn(attempt, { choice, plan });
   };
 }
 
@@ -83,23 +78,53 @@ function controllerFor(request: SignInRequest): AbortController {
 
 interface Attempt {
   deps: SignInDependencies;
-  core: Core;
   client: OAuthClient;
   request: SignInRequest;
   /** Aborted by Cancel (anywhere), and once the sign-in ended, to stop whatever still runs. */
   controller: AbortController;
 }
 
-async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: BrowserFallbackPlan): Promise<SignInResult> {
-  const { deps, core, client, request, controller } = attempt;
-  let turn!: (why: Turn) => void;
-  const turned = new Promise<Turn>((resolve) => (turn = resolve));
-  let forward: Forward | undefined;
-  let paste: PasteEntry | undefined;
-  let noReturn!: (redirectUri: string) => void;
-  const notReturned = new Promise<string>((resolve) => (noReturn = resolve));
+interface BrowserStart {
+  choice: FlowChoice;
+  plan: BrowserFallbackPlan;
+}
 
-  const loopback = core.signInWithLoopback(client, {
+/**
+ * Starts the first flow and turns what the core reports into the machine's events; once the browser
+ * sign-in is left, starts its fallback. Returns when the machine ended and its last surface is gone.
+ */
+async function runSignIn(attempt: Attempt, browser: BrowserStart | undefined): Promise<SignInResult> {
+  const { deps, client, controller } = attempt;
+  const machine = new SignInMachine(deps.logger);
+  let paste: PasteEntry | undefined;
+  const view = renderSignIn(machine, { prompts: deps.prompts, controller, issuerHost: client.issuer.host, plan: browser?.plan, pasteEntry: () => paste });
+  if (browser) {
+    const { plan } = browser;
+    machine.watch((state) => {
+      if (state.name !== 'browserLeft') return;
+      deps.logger.info(`Leaving the browser sign-in (${state.because}) for ${plan.fallback === 'device' ? 'the device grant' : 'the paste step'}.`);
+      if (plan.fallback === 'device') startCode(attempt, machine);
+      else if (paste) machine.dispatch({ type: 'pasteReady' });
+      else machine.dispatch({ type: 'nothingToPaste', error: new OAuthError('browser_unavailable', 'The browser sign-in could not be started, so there is nothing to paste.') });
+    });
+    startBrowser(attempt, browser, machine, (entry) => (paste = entry));
+  } else {
+    startCode(attempt, machine);
+  }
+  try {
+    return await machine.ended;
+  } finally {
+    await view.closed();
+    // Stops the other half (the callback server still listening, or the polling) once one half finished.
+    if (!controller.signal.aborted) controller.abort(new OAuthError('cancelled', 'The sign-in finished another way.'));
+  }
+}
+
+/** The loopback sign-in, reporting to the machine; the callback server keeps listening after a switch to a code. */
+function startBrowser(attempt: Attempt, { choice, plan }: BrowserStart, machine: SignInMachine, onPasteReady: (entry: PasteEntry) => void): void {
+  const { deps, client, request, controller } = attempt;
+  let forward: Forward | undefined;
+  const loopback = signInWithLoopback(client, {
     scopes: request.scopes,
     loginHint: request.loginHint,
     pages: deps.pages(),
@@ -117,75 +142,38 @@ async function signInWithBrowser(attempt: Attempt, choice: FlowChoice, plan: Bro
     browserCheck: () =>
       plan.browserCheckMs === undefined || (forward?.path !== 'kept' && forward !== undefined && plan.fallback === 'paste')
         ? undefined
-        : { timeoutMs: plan.browserCheckMs, onMissed: () => turn('missed'), forwardedAuthority: forward?.movedAuthority },
-    onPasteReady: (entry) => (paste = entry),
-    noReturn: { afterMs: noReturnHintMs, notify: noReturn },
+        : { timeoutMs: plan.browserCheckMs, onMissed: () => machine.dispatch({ type: 'checkMissed' }), forwardedAuthority: forward?.movedAuthority },
+    onPasteReady,
+    noReturn: { afterMs: noReturnHintMs, notify: (redirectUri) => machine.dispatch({ type: 'noReturnNoticed', redirectUri }) },
     openBrowser: async (url) => {
       const opened = await openIdentityProviderPage(url, 'authorization_endpoint');
       if (!opened && plan.fallback === 'paste') {
         // The listener stays: the person opens the copied address in any browser and pastes the result.
-        turn('no-browser');
+        machine.dispatch({ type: 'browserUnavailable' });
         return true;
       }
-      if (opened && forward && forward.path !== 'kept' && plan.fallback === 'paste') turn('paste-now');
+      if (opened && forward && forward.path !== 'kept' && plan.fallback === 'paste') machine.dispatch({ type: 'redirectNotForwarded' });
       return opened;
     },
   });
-  loopback.catch(() => undefined);
-
-  try {
-    const waited = await deps.prompts.withBrowserWait(
-      {
-        issuerHost: client.issuer.host,
-        switchTo: { kind: plan.fallback, run: () => turn('asked') },
-        checkSeconds: plan.browserCheckMs === undefined ? undefined : plan.browserCheckMs / 1000,
-        noReturn: notReturned,
-      },
-      controller,
-      Promise.race([
-        loopback.then(
-          (result) => ({ result }),
-          (error: unknown) => {
-            if (isOAuthError(error, 'browser_unavailable') && plan.fallback === 'device') return { turn: 'no-browser' as const };
-            throw error;
-          },
-        ),
-        turned.then((why) => ({ turn: why })),
-      ]),
-    );
-    if ('result' in waited) return waited.result;
-    deps.logger.info(`Leaving the browser sign-in (${waited.turn}) for ${plan.fallback === 'device' ? 'the device grant' : 'the paste step'}.`);
-    const because = turnExplained(waited.turn, plan);
-    if (plan.fallback === 'device') return await signInWithCode(attempt, { because, alsoWaitFor: loopback });
-    if (!paste) throw new OAuthError('browser_unavailable', 'The browser sign-in could not be started, so there is nothing to paste.');
-    return await askForPastedResponse({ issuerHost: client.issuer.host, because, entry: paste, controller, outcome: loopback });
-  } finally {
-    if (!controller.signal.aborted) controller.abort(finishedElsewhere);
-  }
+  machine.dispatch({ type: 'browserStarted' });
+  loopback.then(
+    (result) => machine.dispatch({ type: 'signedIn', result }),
+    (error: unknown) => {
+      if (isOAuthError(error, 'cancelled')) machine.dispatch({ type: 'cancelled', error });
+      else if (isOAuthError(error, 'browser_unavailable') && plan.fallback === 'device') machine.dispatch({ type: 'browserUnavailable' });
+      else machine.dispatch({ type: 'browserFailed', error });
+    },
+  );
 }
 
-function turnExplained(turn: Turn, plan: BrowserFallbackPlan): string {
-  const seconds = (plan.browserCheckMs ?? 0) / 1000;
-  if (plan.fallback === 'device') {
-    switch (turn) {
-      case 'missed':
-        return vscode.l10n.t("Your browser did not open VS Code's sign-in page within {0} s, so it is probably on another device: signing in with a code instead.", seconds);
-      case 'no-browser':
-        return vscode.l10n.t('No browser could be opened here: signing in with a code instead.');
-      default:
-        return vscode.l10n.t('Signing in with a code instead of the browser.');
-    }
-  }
-  switch (turn) {
-    case 'missed':
-      return vscode.l10n.t("Your browser did not open VS Code's sign-in page within {0} s, so it is probably on another device, and this identity provider offers no sign-in with a code.", seconds);
-    case 'no-browser':
-      return vscode.l10n.t('No browser could be opened here. Copy the sign-in address (button above), open it in any browser and approve.');
-    case 'paste-now':
-      return vscode.l10n.t("VS Code cannot forward this sign-in's redirect to your browser's machine. Approve the sign-in in the browser.");
-    default:
-      return vscode.l10n.t('Approve the sign-in in your browser.');
-  }
+/** The device grant, on its own or as the browser sign-in's fallback, reporting to the machine. */
+function startCode(attempt: Attempt, machine: SignInMachine): void {
+  const { deps, client, request, controller } = attempt;
+  signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: (prompt) => machine.dispatch({ type: 'codeReady', prompt }), signal: controller.signal, logger: deps.logger }).then(
+    (result) => machine.dispatch({ type: 'signedIn', result }),
+    (error: unknown) => machine.dispatch(isOAuthError(error, 'cancelled') ? { type: 'cancelled', error } : { type: 'codeFailed', error }),
+  );
 }
 
 /** How the browser reaches the callback server from a remote. */
@@ -216,32 +204,6 @@ async function forwardThroughVsCode(localRedirectUri: string, logger: Logger): P
     return { redirectUri: localRedirectUri, path: 'moved', movedAuthority: external.authority };
   }
   return { redirectUri: external.toString(true), path: 'kept' };
-}
-
-/**
- * The device grant, on its own or as the browser sign-in's fallback: then the callback server keeps
- * listening too (a slow browser may still arrive), the first to finish wins, and only the device
- * grant's failure ends the sign-in.
- */
-async function signInWithCode(attempt: Attempt, handoff?: { because: string; alsoWaitFor: Promise<SignInResult> }): Promise<SignInResult> {
-  const { deps, core, client, request, controller } = attempt;
-  let showPrompt!: (prompt: DeviceCodePrompt) => void;
-  const prompted = new Promise<DeviceCodePrompt>((resolve) => (showPrompt = resolve));
-  const device = core.signInWithDeviceGrant(client, { scopes: request.scopes, onPrompt: showPrompt, signal: controller.signal, logger: deps.logger });
-  device.catch(() => undefined);
-  try {
-    // The device authorization request can fail before there is a code to show.
-    const prompt = await Promise.race([prompted, device.then(() => prompted)]);
-    const task = handoff
-      ? new Promise<SignInResult>((resolve, reject) => {
-          device.then(resolve, reject);
-          handoff.alsoWaitFor.then(resolve, () => undefined);
-        })
-      : device;
-    return await deps.prompts.withDeviceCode(prompt, controller, task, handoff?.because);
-  } finally {
-    if (!controller.signal.aborted) controller.abort(finishedElsewhere);
-  }
 }
 
 function browserCheckSetting(deps: SignInDependencies): unknown {

@@ -71,7 +71,7 @@ export class TerminalAccess implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.terminals.close();
+    this.terminals.close().catch((error: unknown) => this.services.logger.warn(`The terminal endpoint did not close cleanly: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   private failed(message: string): void {

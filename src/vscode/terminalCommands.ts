@@ -60,19 +60,21 @@ async function addGitHost(registry: ProviderRegistry): Promise<void> {
   const configuration = vscode.workspace.getConfiguration(settingsSection);
   const entry = host.protocol === 'https' && !host.host.includes(':') ? host.host : host.origin;
   if (chosen.definition.id === mainProviderId) {
-    const current = configuration.get<unknown>('gitHosts');
-    const list = Array.isArray(current) ? current.filter((item) => item !== entry) : [];
+    const list = listOf(configuration.get<unknown>('gitHosts')).filter((item) => item !== entry);
     await configuration.update('gitHosts', [...list, entry], vscode.ConfigurationTarget.Global);
   } else {
     const entryId = chosen.definition.id.slice(mainProviderId.length + 1);
-    const providers = configuration.get<unknown>('providers');
-    const list: unknown[] = Array.isArray(providers) ? providers : [];
-    const updated = list.map((item) => {
+    const updated = listOf(configuration.get<unknown>('providers')).map((item) => {
       if (typeof item !== 'object' || item === null || (item as { id?: unknown }).id !== entryId) return item;
-      const hosts = (item as { gitHosts?: unknown }).gitHosts;
-      return { ...item, gitHosts: [...(Array.isArray(hosts) ? hosts.filter((known) => known !== entry) : []), entry] };
+      const hosts = listOf((item as { gitHosts?: unknown }).gitHosts);
+      return { ...item, gitHosts: [...hosts.filter((known) => known !== entry), entry] };
     });
     await configuration.update('providers', updated, vscode.ConfigurationTarget.Global);
   }
   void vscode.window.showInformationMessage(vscode.l10n.t('git in new VS Code terminals gets credentials for {0} from {1}. Terminals already open need a relaunch.', host.origin, chosen.definition.label));
+}
+
+/** A setting that should be a list, as one (anything else counts as empty). */
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? (value as unknown[]) : [];
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { readProviderDefinitions, readSettings, settingsSection, type ProviderDefinition } from '../config.js';
-import type { Check } from '../diagnostics/troubleshoot.js';
-import { loadCore } from '../loadCore.js';
+import { renderReport, troubleshoot, type Check } from '../diagnostics/troubleshoot.js';
+import { extensionVersion } from './environment.js';
 import { troubleshootCommand } from './notifications.js';
 import type { ExtensionServices } from './services.js';
 
@@ -21,15 +21,14 @@ async function troubleshootSignIn(services: ExtensionServices): Promise<void> {
   const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the sign-in to {0}…', definition.label) },
     async () => {
-      const core = await loadCore();
-      const checks = await core.troubleshoot({
+      const checks = await troubleshoot({
         environment: services.environment,
         settings: readSettings(definition.read),
         secrets: services.secrets,
         recentErrors: services.recentErrors.list(),
         windows: await services.coordination.describe(),
       });
-      return core.renderReport([vscodeCheck(services, definition), ...checks], new Date());
+      return renderReport([vscodeCheck(services, definition), ...checks], new Date());
     },
   );
   const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: services.redactor.redact(report) });
@@ -44,7 +43,7 @@ function vscodeCheck(services: ExtensionServices, definition: ProviderDefinition
     status: 'info',
     lines: [
       `- ${vscode.env.appName} ${vscode.version} (${vscode.env.appHost})`,
-      `- OAuth Anywhere ${String(services.context.extension.packageJSON.version)}`,
+      `- OAuth Anywhere ${extensionVersion(services.context)}`,
       `- provider: ${definition.label} (authentication provider id "${definition.id}")`,
     ],
   };

@@ -277,9 +277,9 @@ export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
     try {
       await row.waitFor({ state: 'visible', timeout: Math.min(3000, Math.max(1, deadline - Date.now())) });
       break;
-    } catch (err) {
+    } catch (error) {
       if (Date.now() >= deadline) {
-        throw new Error(`command "${title}" not found in the command palette after ${attempts} tries (${timeoutMs} ms)`);
+        throw new Error(`command "${title}" not found in the command palette after ${attempts} tries (${timeoutMs} ms)`, { cause: error });
       }
       await page.keyboard.press('Escape');
       await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});

@@ -411,12 +411,16 @@ async function ensureCodeServer(node) {
     log(`code-server install timed out after ${seconds(NPM_INSTALL_TIMEOUT_MS)}, stopping it`);
     try {
       process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   }, NPM_INSTALL_TIMEOUT_MS);
   const onExit = () => {
     try {
       process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   };
   // npm runs in its own process group (so that a timeout kills its whole tree): it does not
   // see a Ctrl+C to this process, so pass signals on by killing the group, then exit.

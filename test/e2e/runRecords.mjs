@@ -8,7 +8,7 @@ export const EXTENSION_ID = 'oauth-anywhere.oauth-anywhere';
 
 /** Every file below `dir`, depth first; an unreadable or missing folder yields nothing. */
 export function* walkFiles(dir) {
-  let entries = [];
+  let entries;
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch {

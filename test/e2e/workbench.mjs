@@ -24,12 +24,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function waitForAccountsMenu(page, wanted, { timeoutMs = 60_000, what = 'the wanted entries' } = {}) {
   const deadline = Date.now() + timeoutMs;
-  let items = [];
   for (;;) {
     await closeMenus(page); // a menu still open would swallow the click on the Accounts icon
     await openAccountsMenu(page, { timeoutMs: Math.max(5000, deadline - Date.now()) });
     await sleep(300);
-    items = (await menuItems(page)).filter(Boolean);
+    const items = (await menuItems(page)).filter(Boolean);
     if (wanted(items)) return items;
     if (Date.now() > deadline) {
       throw new Error(`the Accounts menu did not show ${what} within ${timeoutMs} ms; it shows ${JSON.stringify(items)}`);

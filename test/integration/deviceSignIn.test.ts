@@ -9,6 +9,7 @@ import { frozenClock, virtualClock } from '../support/clocks.js';
 import { DEVICE_CODE_GRANT, startTestIdp, type TestIdp } from '../support/idp.js';
 import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 const logger = captureLogger();
 
@@ -43,7 +44,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
       onPrompt: (shown) => {
         prompt = shown;
         pollsAtPrompt = polls();
-        void idp.approveDevice(shown.userCode, { decision: 'approve' });
+        meanwhile(idp.approveDevice(shown.userCode, { decision: 'approve' }));
       },
     });
     assert.equal(pollsAtPrompt, 0);
@@ -63,7 +64,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
       ...fastPolling,
       logger,
       scopes,
-      onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'deny' }),
+      onPrompt: (shown) => meanwhile(idp.approveDevice(shown.userCode, { decision: 'deny' })),
     }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'denied');
@@ -78,7 +79,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
       logger,
       scopes,
       clock,
-      onPrompt: (shown) => (approve = () => void idp.approveDevice(shown.userCode, { decision: 'approve' })),
+      onPrompt: (shown) => (approve = () => meanwhile(idp.approveDevice(shown.userCode, { decision: 'approve' }))),
     });
     // Approve only after both slow_downs were answered, so the sequence is fixed.
     while (idp.requests.filter((request) => request.injected === 'slow_down').length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -97,7 +98,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
       logger,
       scopes,
       clock,
-      onPrompt: (shown) => void idp.approveDevice(shown.userCode, { decision: 'approve' }),
+      onPrompt: (shown) => meanwhile(idp.approveDevice(shown.userCode, { decision: 'approve' })),
     });
     assert.equal(result.identity.label, 'demo');
     assert.ok(clock.sleeps.length >= 1);
@@ -152,7 +153,7 @@ describe('device sign-in (RFC 8628) against oidc-provider', () => {
     // Real time; the abort comes while the client waits for its next poll (two polls answered), so
     // no poll is on its way to the IdP when it does.
     const abortWhileWaiting: Clock = {
-      now: realClock.now,
+      now: () => realClock.now(),
       sleep: (ms, signal) => {
         if (polls() >= 2) setImmediate(() => controller.abort());
         return realClock.sleep(ms, signal);

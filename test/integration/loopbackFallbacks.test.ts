@@ -101,8 +101,7 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     const location = answer.location!;
     assert.equal(location, started.paste.authorizeUrl, '/start sends the browser on to the identity provider');
     assert.equal(new URL(location).origin, new URL(idp.issuer).origin);
-    void idp.authorize(location, { decision: 'approve' });
-    const result = await started.outcome;
+    const [result] = await Promise.all([started.outcome, idp.authorize(location, { decision: 'approve' })]);
     assert.equal(result.identity.label, 'demo');
     await quiet(300);
     assert.equal(started.missed(), 0, 'the browser arrived: no switch');
@@ -111,8 +110,8 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
   it('without a check, the identity provider is opened directly (nothing changes for flow "loopback")', async () => {
     const started = await start(client);
     assert.equal(started.opened, started.paste.authorizeUrl);
-    void idp.authorize(started.opened, { decision: 'approve' });
-    assert.equal((await started.outcome).identity.label, 'demo');
+    const [result] = await Promise.all([started.outcome, idp.authorize(started.opened, { decision: 'approve' })]);
+    assert.equal(result.identity.label, 'demo');
   });
 
   it('/start never reached: onMissed fires once, and the sign-in still completes when a slow browser arrives later', async () => {
@@ -121,8 +120,8 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     await quiet(150);
     assert.equal(started.missed(), 1, 'reported once');
     const location = (await visitStart(started.opened)).location!;
-    void idp.authorize(location, { decision: 'approve' });
-    assert.equal((await started.outcome).identity.label, 'demo');
+    const [result] = await Promise.all([started.outcome, idp.authorize(location, { decision: 'approve' })]);
+    assert.equal(result.identity.label, 'demo');
   });
 
   it('a port forward that moves the path may deliver /start with its own Host; any other Host is refused', async () => {
@@ -131,8 +130,8 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     assert.equal(foreign.status, 421, 'a foreign Host (DNS rebinding) gets nothing');
     const forwarded = await visitStart(started.opened, '127.0.0.1:8080');
     assert.equal(forwarded.status, 302, 'the forward\'s Host is accepted');
-    void idp.authorize(forwarded.location!, { decision: 'approve' });
-    assert.equal((await started.outcome).identity.label, 'demo');
+    const [result] = await Promise.all([started.outcome, idp.authorize(forwarded.location!, { decision: 'approve' })]);
+    assert.equal(result.identity.label, 'demo');
   });
 
   it('through a real port forward (a remote): /start and the callback arrive on the forwarded address, and the sign-in completes', async () => {

@@ -5,7 +5,7 @@ import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback } from '../../src/oauth/loopback.js';
-import { startTestIdp, type TestIdp } from '../support/idp.js';
+import { startTestIdp, type AuthorizeResult, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { portClosed } from '../support/net.js';
 
@@ -30,7 +30,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
   after(() => idp.close());
 
   it('signs in when the user approves, and the browser page names the account without echoing the code', async () => {
-    let browser: Awaited<ReturnType<TestIdp['authorize']>> | undefined;
+    const browsing: Promise<AuthorizeResult>[] = [];
     let authorizeUrl = '';
     const result = await signInWithLoopback(client, {
       logger,
@@ -38,7 +38,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
       pages,
       openBrowser: async (url) => {
         authorizeUrl = url;
-        void idp.authorize(url, { decision: 'approve' }).then((answer) => (browser = answer));
+        browsing.push(idp.authorize(url, { decision: 'approve' }));
         return true;
       },
     });
@@ -52,34 +52,37 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
     assert.ok(sent.get('code_challenge') && sent.get('state') && sent.get('nonce'));
     assert.match(sent.get('redirect_uri')!, /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
 
-    await waitFor(() => browser);
-    assert.equal(browser!.status, 200);
-    assert.match(browser!.body!, /demo/);
-    const code = new URL(browser!.callbackUrl).searchParams.get('code')!;
+    const [browser] = await Promise.all(browsing);
+    assert.ok(browser);
+    assert.equal(browser.status, 200);
+    assert.match(browser.body!, /demo/);
+    const code = new URL(browser.callbackUrl).searchParams.get('code')!;
     assert.ok(code.length > 10);
-    assert.ok(!browser!.body!.includes(code), 'the page must not echo the code');
+    assert.ok(!browser.body!.includes(code), 'the page must not echo the code');
     assert.ok(await portClosed(redirectPort(authorizeUrl)), 'the callback server closes after success');
   });
 
   it('reports a denial at the IdP as "denied" and shows a failure page', async () => {
-    let browser: Awaited<ReturnType<TestIdp['authorize']>> | undefined;
+    const browsing: Promise<AuthorizeResult>[] = [];
     const error = await signInWithLoopback(client, {
       logger,
       scopes,
       pages,
       openBrowser: async (url) => {
-        void idp.authorize(url, { decision: 'deny' }).then((answer) => (browser = answer));
+        browsing.push(idp.authorize(url, { decision: 'deny' }));
         return true;
       },
     }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'denied');
-    await waitFor(() => browser);
-    assert.equal(browser!.status, 400);
-    assert.match(browser!.body!, /denied/i);
+    const [browser] = await Promise.all(browsing);
+    assert.ok(browser);
+    assert.equal(browser.status, 400);
+    assert.match(browser.body!, /denied/i);
   });
 
   it('ignores a callback with the wrong state and still completes with the real one', async () => {
+    const browsing: Promise<AuthorizeResult>[] = [];
     const result = await signInWithLoopback(client, {
       logger,
       scopes,
@@ -90,34 +93,37 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
         redirect.searchParams.set('state', 'not-the-state');
         const forged = await fetch(redirect);
         assert.equal(forged.status, 400);
-        void idp.authorize(url, { decision: 'approve' });
+        browsing.push(idp.authorize(url, { decision: 'approve' }));
         return true;
       },
     });
     assert.equal(result.identity.label, 'demo');
+    await Promise.all(browsing);
   });
 
   it('refuses an authorization response from another issuer (RFC 9207 iss)', async () => {
-    let page: Response | undefined;
+    const browsing: Promise<Response>[] = [];
     const error = await signInWithLoopback(client, {
       logger,
       scopes,
       pages,
       openBrowser: async (url) => {
-        void idp.authorize(url, { decision: 'approve', deliver: false }).then(async ({ callbackUrl }) => {
-          const tampered = new URL(callbackUrl);
-          assert.ok(tampered.searchParams.get('iss'), 'the test IdP sends iss');
-          tampered.searchParams.set('iss', 'https://attacker.example/');
-          page = await fetch(tampered);
-        });
+        browsing.push(
+          idp.authorize(url, { decision: 'approve', deliver: false }).then(({ callbackUrl }) => {
+            const tampered = new URL(callbackUrl);
+            assert.ok(tampered.searchParams.get('iss'), 'the test IdP sends iss');
+            tampered.searchParams.set('iss', 'https://attacker.example/');
+            return fetch(tampered);
+          }),
+        );
         return true;
       },
     }).catch((caught: unknown) => caught);
     assert.ok(error instanceof OAuthError);
     assert.equal(error.kind, 'invalid_response');
     assert.match(error.message, /issuer/);
-    await waitFor(() => page);
-    assert.equal(page!.status, 400);
+    const [page] = await Promise.all(browsing);
+    assert.equal(page?.status, 400);
   });
 
   it('stops at once on abort and closes the port', async () => {
@@ -166,6 +172,7 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
 
   it('sends login_hint when an account is named', async () => {
     let authorizeUrl = '';
+    const browsing: Promise<AuthorizeResult>[] = [];
     await signInWithLoopback(client, {
       logger,
       scopes,
@@ -173,20 +180,12 @@ describe('loopback sign-in (authorization code + PKCE) against oidc-provider', (
       loginHint: 'demo',
       openBrowser: async (url) => {
         authorizeUrl = url;
-        void idp.authorize(url, { decision: 'approve' });
+        browsing.push(idp.authorize(url, { decision: 'approve' }));
         return true;
       },
     });
+    await Promise.all(browsing);
     assert.equal(new URL(authorizeUrl).searchParams.get('login_hint'), 'demo');
   });
 });
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -392,7 +392,7 @@ describe('Okta preset', () => {
     assert.equal(browser.result.identity.label, 'demo');
     assert.ok(browser.result.tokens.refreshToken);
     idp.resetCounters();
-    assert.equal(await okta.revoke(browser.result.tokens.refreshToken!, 'refresh_token'), true);
+    assert.equal(await okta.revoke(browser.result.tokens.refreshToken, 'refresh_token'), true);
     assert.equal(idp.count('revocation'), 1);
   });
 });

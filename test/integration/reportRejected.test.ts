@@ -11,6 +11,7 @@ import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 describe('SessionManager.reportRejected against oidc-provider', () => {
   let idp: TestIdp;
@@ -24,7 +25,7 @@ describe('SessionManager.reportRejected against oidc-provider', () => {
       client,
       configuredScopes: scopes,
       secrets: createSharedSecrets().window(),
-      signIn: (request) => signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) }),
+      signIn: (request) => signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode)) }),
       logger: captureLogger(),
       redactor: new Redactor(),
     });

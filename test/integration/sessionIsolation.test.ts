@@ -137,8 +137,8 @@ describe('sessions and sign-ins kept apart', () => {
     ]);
     assert.equal(mostAtOnce, 1, 'never two sign-ins at once');
     assert.equal(idp.count('device_authorization'), 2, 'one sign-in per distinct request');
-    assert.equal(results[0]!.id, results[1]!.id);
-    assert.equal(results[2]!.id, results[3]!.id);
+    assert.equal(results[0].id, results[1].id);
+    assert.equal(results[2].id, results[3].id);
   });
 
   it('a denied sign-in ends every caller waiting for the same request, without starting more sign-ins', async () => {

@@ -17,6 +17,7 @@ import { startTestIdp, type Decision, type TestIdp } from '../support/idp.js';
 import { movableClock } from '../support/clocks.js';
 import { identityOf, storedSessions } from '../support/storedSessions.js';
 import { scratchDirectory } from '../support/scratch.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -48,15 +49,15 @@ describe('SessionManager (the provider logic) against oidc-provider', () => {
     // The client stamps token expiry with the same clock the manager judges it by.
     const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { clock });
     const logs: string[] = [];
-    const window = { secrets: shared.window(), client, events: [] as AuthSessionChanges[], logs, decision: 'approve' as Decision, flow: 'device' as 'device' | 'loopback' } as TestWindow;
+    const window = { secrets: shared.window(), client, events: [] as AuthSessionChanges[], logs, decision: 'approve', flow: 'device' } as TestWindow;
     const signIn: SignInRunner = (request) =>
       window.flow === 'device'
-        ? signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: window.decision }) })
+        ? signInWithDeviceGrant(client, { ...fastPolling, scopes: request.scopes, onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode, { decision: window.decision })) })
         : signInWithLoopback(client, {
             scopes: request.scopes,
             pages,
             openBrowser: async (url) => {
-              void idp.authorize(url, { decision: window.decision });
+              meanwhile(idp.authorize(url, { decision: window.decision }));
               return true;
             },
           });

@@ -78,6 +78,7 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
       const run = await tool(window, ['token']);
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, /no \\x1b\]8;;https:\/\/evil\.example\/\\x07click here/, run.stderr);
+      // eslint-disable-next-line no-control-regex -- looking for control characters
       assert.doesNotMatch(run.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character but the line ends');
     } finally {
       idp.clearFaults();
@@ -207,9 +208,8 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
 
   it('an answer that took longer than the token lived: the tool gets a valid token and that token\'s expiry', async () => {
     idp.settings.accessTokenTtl = 2;
-    let window!: TestWindow;
     let stale = '';
-    window = await open({
+    const window: TestWindow = await open({
       consent: async (): Promise<ConsentAnswer> => {
         // The person answers once the token read before the question is dead, at the IdP and for the window.
         const { accessToken, expiresAt } = (await window.manager.store.all())[0]!.tokens;
@@ -231,8 +231,7 @@ describe('oauth-anywhere token and status, as processes against a window', () =>
 
   it('a refresh by another caller while the modal is up: token and expiry come from the same, rotated record', async () => {
     idp.settings.accessTokenTtl = 2;
-    let window!: TestWindow;
-    window = await open({
+    const window: TestWindow = await open({
       consent: async (): Promise<ConsentAnswer> => {
         const { accessToken, expiresAt } = (await window.manager.store.all())[0]!.tokens;
         while ((await idp.introspect(accessToken)).active || Date.now() <= expiresAt!) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -7,6 +7,7 @@ import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 const logger = captureLogger();
 
@@ -27,7 +28,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
   });
 
   const signIn = (): Promise<SignInResult> =>
-    signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode, { decision: 'approve' })) });
 
   it('refreshes with rotation: new tokens, and the old refresh token is rejected afterwards', async () => {
     const { tokens } = await signIn();
@@ -103,7 +104,7 @@ describe('refresh, revocation, userinfo and discovery against oidc-provider', ()
         userinfo_endpoint: metadata.userinfo_endpoint,
       },
     });
-    const result = await signInWithDeviceGrant(manual, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode, { decision: 'approve' }) });
+    const result = await signInWithDeviceGrant(manual, { ...fastPolling, logger, scopes, onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode, { decision: 'approve' })) });
     assert.equal(result.identity.label, 'demo');
     assert.equal(idp.count('discovery'), 0);
   });

@@ -42,11 +42,11 @@ describe('troubleshooting report against oidc-provider', () => {
       const settings = settingsFor({ issuer: 'http://idp.example.com', clientId: '' });
       const [ready] = (await troubleshoot({ environment: remote, settings, secrets: createSharedSecrets().window(), recentErrors: [], windows: await one.describe() })).filter((check) => /Other VS Code windows/.test(check.title));
       assert.equal(ready?.status, 'ok');
-      assert.match(ready!.lines.join('\n'), /1 other window\(s\)/);
+      assert.match(ready.lines.join('\n'), /1 other window\(s\)/);
       const blocked = new MachineCoordination(silentLogger, { directory: '/proc/not-a-place-for-sockets' });
       const [warned] = (await troubleshoot({ environment: remote, settings, secrets: createSharedSecrets().window(), recentErrors: [], windows: await blocked.describe() })).filter((check) => /Other VS Code windows/.test(check.title));
       assert.equal(warned?.status, 'warn');
-      assert.match(warned!.lines.join('\n'), /OAUTH_ANYWHERE_RUNTIME_DIR/);
+      assert.match(warned.lines.join('\n'), /OAUTH_ANYWHERE_RUNTIME_DIR/);
     } finally {
       one.dispose();
       two.dispose();

@@ -28,6 +28,7 @@ import { fastPolling } from '../support/deviceSessionManager.js';
 import { captureLogger } from '../support/logs.js';
 import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { recordOutput } from '../support/secretLedger.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -83,8 +84,8 @@ describe("the extension's clock 10 minutes off the IdP's (injected clock, in pro
         const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger, clock });
         const { manager, stored } = window(client, clock, (requestScopes) =>
           flow === 'device'
-            ? signInWithDeviceGrant(client, { ...fastPolling, logger, clock, scopes: requestScopes, onPrompt: (prompt) => void idp.approveDevice(prompt.userCode) })
-            : signInWithLoopback(client, { logger, scopes: requestScopes, pages, openBrowser: async (url) => (void idp.authorize(url), true) }),
+            ? signInWithDeviceGrant(client, { ...fastPolling, logger, clock, scopes: requestScopes, onPrompt: (prompt) => meanwhile(idp.approveDevice(prompt.userCode)) })
+            : signInWithLoopback(client, { logger, scopes: requestScopes, pages, openBrowser: async (url) => (meanwhile(idp.authorize(url)), true) }),
         );
         const session = await manager.createSession([]);
         idp.resetCounters();
@@ -133,10 +134,10 @@ async function startSkewedIdp(offsetMs: number, idTokenTtl: number): Promise<{ i
     { cwd: root, env: { ...process.env, TEST_IDP_CLOCK_OFFSET_MS: String(offsetMs) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const line = await new Promise<string>((resolve, reject) => {
     let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
     });
@@ -155,7 +156,7 @@ describe("the IdP's clock 10 minutes off (IdP in its own process with a skewed c
         const logger = captureLogger();
         const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
         const { manager, stored } = window(client, undefined, (requestScopes) =>
-          signInWithDeviceGrant(client, { ...fastPolling, logger, scopes: requestScopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }),
+          signInWithDeviceGrant(client, { ...fastPolling, logger, scopes: requestScopes, onPrompt: (prompt) => meanwhile(control('device', { userCode: prompt.userCode })) }),
         );
         const session = await manager.createSession([]);
 
@@ -189,7 +190,7 @@ describe("the IdP's clock 10 minutes off (IdP in its own process with a skewed c
         fetch(new URL(command, idp.control), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const logger = captureLogger();
       const client = new OAuthClient({ issuer: idp.issuer, clientId: idp.clientId, scopes }, { logger });
-      const outcome = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => void control('device', { userCode: prompt.userCode }) }).catch((caught: unknown) => caught);
+      const outcome = await signInWithDeviceGrant(client, { ...fastPolling, logger, scopes, onPrompt: (prompt) => meanwhile(control('device', { userCode: prompt.userCode })) }).catch((caught: unknown) => caught);
       if (outcome instanceof OAuthError) recordOutput('clockSkew short ID token', outcome.message);
       assert.ok(!(outcome instanceof Error), `sign-in failed: ${String(outcome)}`);
     } finally {

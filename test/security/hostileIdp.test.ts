@@ -21,6 +21,7 @@ import { DEMO_ACCOUNT, DEVICE_CODE_GRANT, REDIRECT_REFUSING_CLIENT_ID, startTest
 import { captureLogger } from '../support/logs.js';
 import { assertPlainNotification, format, invisibleCharacters, notificationLinks } from '../support/renderedText.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
+import { meanwhile } from '../support/meanwhile.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -155,7 +156,7 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
           const authorize = new URL(url);
           const callback = new URL(authorize.searchParams.get('redirect_uri')!);
           callback.search = new URLSearchParams({ error: 'access_denied', error_description: hostile, state: authorize.searchParams.get('state')!, iss: idp.issuer }).toString();
-          void fetch(callback).then(async (response) => (page = await response.text()));
+          meanwhile(fetch(callback).then(async (response) => (page = await response.text())));
           return true;
         },
       }).catch((caught: unknown) => caught);
@@ -180,7 +181,7 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
         scopes,
         pages,
         timeoutMs: 10_000,
-        openBrowser: async (url) => (void idp.authorize(url).then((answer) => (page = answer.body ?? '')), true),
+        openBrowser: async (url) => (meanwhile(idp.authorize(url).then((answer) => (page = answer.body ?? ''))), true),
       });
       for (let turn = 0; turn < 100 && !page; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.ok(page.includes('&#60;img src=x') && !page.includes('<img src=x'), 'the success page shows the name as text');
@@ -332,7 +333,7 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
         noReturn: { afterMs: 300, notify: (redirectUri) => (told = redirectUri) },
         openBrowser: async (url) => {
           // The browser follows /start to the IdP, which shows its own error page and goes no further.
-          void idp.authorize(url).catch((caught: unknown) => (idpPage = String(caught)));
+          idp.authorize(url).catch((caught: unknown) => (idpPage = String(caught)));
           return true;
         },
       }).catch((caught: unknown) => caught);
@@ -356,7 +357,7 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
         scopes: plain,
         pages,
         timeoutMs: 10_000,
-        openBrowser: async (url) => ((authorizeUrl = new URL(url)), void idp.authorize(url), true),
+        openBrowser: async (url) => ((authorizeUrl = new URL(url)), meanwhile(idp.authorize(url)), true),
       });
       assert.equal(authorizeUrl?.searchParams.has('nonce'), false);
       assert.equal(browser.tokens.idToken, undefined);
@@ -367,7 +368,7 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.equal(browser.identity.subject, device.identity.subject, 'the same name each time: a second sign-in replaces the session');
 
       // With openid, the nonce is sent (and an ID token required).
-      await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => ((authorizeUrl = new URL(url)), void idp.authorize(url), true) });
+      await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => ((authorizeUrl = new URL(url)), meanwhile(idp.authorize(url)), true) });
       assert.equal(authorizeUrl?.searchParams.has('nonce'), true);
     });
   });

@@ -24,6 +24,9 @@ interface Manifest {
 }
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as Manifest;
+/** The texts package.json refers to as "%key%" (as VS Code shows them in English). */
+const manifestTexts = JSON.parse(readFileSync(join(__dirname, '../../package.nls.json'), 'utf8')) as Record<string, string>;
+const shown = (text: unknown) => (typeof text === 'string' ? (manifestTexts[/^%(.+)%$/.exec(text)?.[1] ?? ''] ?? text) : undefined);
 
 /**
  * The settings that decide where a user signs in and with what, and where tokens go: which git
@@ -43,8 +46,8 @@ describe('untrusted workspaces cannot change where a user signs in (manifest)', 
 
   it('declares limited support for untrusted workspaces, with a reason shown to the user', () => {
     assert.equal(manifest.capabilities?.untrustedWorkspaces?.supported, 'limited');
-    const description = manifest.capabilities?.untrustedWorkspaces?.description;
-    assert.ok(typeof description === 'string' && description.trim().length > 20, 'a description of what is limited');
+    const description = shown(manifest.capabilities?.untrustedWorkspaces?.description);
+    assert.match(description ?? '', /untrusted workspaces.*user settings/, 'a description of what is limited');
     assert.ok(Array.isArray(restricted) && restricted.every((name) => typeof name === 'string'), 'restrictedConfigurations is a list of setting names');
   });
 
@@ -61,7 +64,7 @@ describe('untrusted workspaces cannot change where a user signs in (manifest)', 
     // A restricted name that matches no setting (a typo, a renamed setting) protects nothing.
     for (const name of restricted as string[]) {
       assert.ok(declared[name], `${name} (restricted) is a contributed setting`);
-      assert.equal(declared[name]!.scope, 'application', `${name} (restricted) is application-scoped too`);
+      assert.equal(declared[name].scope, 'application', `${name} (restricted) is application-scoped too`);
     }
   });
 

@@ -57,11 +57,11 @@ export function movableClock(): Clock & { advance(ms: number): void } {
  * `clock` with every sleep first waiting for the promise last handed to `gateOn`: a device sign-in
  * then polls only after the (real) approval finished, so the IdP's scripted answers come in order.
  */
-export function gatedClock(clock: Clock): { gated: Clock; gateOn(approval: Promise<unknown>): void } {
+export function gatedClock(clock: Clock): { gated: Clock; gateOn: (approval: Promise<unknown>) => void } {
   let gate: Promise<unknown> = Promise.resolve();
   return {
     gated: {
-      now: clock.now,
+      now: () => clock.now(),
       sleep: async (ms, signal) => {
         await gate;
         await clock.sleep(ms, signal);

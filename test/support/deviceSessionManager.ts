@@ -7,6 +7,7 @@ import { signInWithDeviceGrant, type DeviceCodePrompt } from '../../src/oauth/de
 import { Redactor } from '../../src/oauth/redact.js';
 import { silentLogger, type Clock, type Logger } from '../../src/oauth/types.js';
 import type { TestIdp } from './idp.js';
+import { meanwhile } from './meanwhile.js';
 
 export const defaultTestScopes = ['openid', 'profile', 'email', 'offline_access'];
 
@@ -41,7 +42,7 @@ export function deviceSessionManager(
         logger,
         scopes: request.scopes,
         signal: request.signal,
-        onPrompt: options.onPrompt ?? ((prompt) => void idp.approveDevice(prompt.userCode)),
+        onPrompt: options.onPrompt ?? ((prompt) => meanwhile(idp.approveDevice(prompt.userCode))),
       }),
     logger,
     redactor: new Redactor(),

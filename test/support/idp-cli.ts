@@ -48,6 +48,14 @@ async function main(): Promise<void> {
   });
 
   let idp: TestIdp | undefined;
+  // Requests may arrive as soon as the server listens, before startTestIdp has resolved.
+  const intercept = (req: IncomingMessage, res: ServerResponse) => {
+    if (!idp || !req.url?.startsWith(CONTROL_PREFIX)) return false;
+    control(idp, req, res).catch((err: unknown) => {
+      send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    });
+    return true;
+  };
   const deviceInterval = values['device-interval'];
   idp = await startTestIdp({
     host: values.host,
@@ -59,13 +67,7 @@ async function main(): Promise<void> {
     idTokenTtl: numberOption(values['id-token-ttl'], 'id-token-ttl'),
     deviceInterval: deviceInterval === 'none' ? null : numberOption(deviceInterval, 'device-interval'),
     clockTolerance: numberOption(values['clock-tolerance'], 'clock-tolerance'),
-    intercept: (req, res) => {
-      if (!idp || !req.url?.startsWith(CONTROL_PREFIX)) return false;
-      control(idp, req, res).catch((err: unknown) => {
-        send(res, 400, { error: err instanceof Error ? err.message : String(err) });
-      });
-      return true;
-    },
+    intercept,
   });
 
   process.stdout.write(`${JSON.stringify({

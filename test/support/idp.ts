@@ -173,7 +173,7 @@ export interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   pathFor(route: string): string;
   // Each event has its own payload; the listeners below say what they expect.
-  on(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(
     req: IncomingMessage,
@@ -726,7 +726,7 @@ async function renderInteraction(provider: OidcProvider, req: IncomingMessage, r
     return sendHtml(res, 400, page('Sign-in failed', `<p id="error">${escapeHtml(String(err))}</p>`));
   }
   const client = await provider.Client.find(String(details.params.client_id));
-  const scopes = String(details.params.scope ?? '').split(' ').filter(Boolean);
+  const scopes = (typeof details.params.scope === 'string' ? details.params.scope : '').split(' ').filter(Boolean);
   sendHtml(res, 200, page('Sign in', `
 <p><strong>${escapeHtml(client?.clientName ?? String(details.params.client_id))}</strong> wants to sign you in
 as <strong>${DEMO_ACCOUNT.name}</strong> (${DEMO_ACCOUNT.email}) with these scopes:</p>

@@ -41,7 +41,7 @@ export async function startKubeApiStandIn(options: { userinfoUrl: string }): Pro
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (token) seen.token = token;
     req.resume();
-    void (token ? subjectAtUserinfo(options.userinfoUrl, token) : Promise.resolve(undefined)).then((subject) => {
+    (token ? subjectAtUserinfo(options.userinfoUrl, token) : Promise.resolve(undefined)).then((subject) => {
       res.setHeader('content-type', 'application/json');
       if (!subject) {
         res.writeHead(401);
@@ -53,6 +53,10 @@ export async function startKubeApiStandIn(options: { userinfoUrl: string }): Pro
         res.writeHead(404);
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'this stand-in answers /version only', reason: 'NotFound', code: 404 }));
       }
+    }, (error: unknown) => {
+      // The test IdP's userinfo did not answer: a server error, which kubectl reports as such.
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `userinfo failed: ${error instanceof Error ? error.message : String(error)}`, reason: 'InternalError', code: 502 }));
     });
   });
   const port = await listen(server, '127.0.0.1');

@@ -118,12 +118,12 @@ export function createSharedSecrets(initial?: Iterable<readonly [string, string]
   const later = (ms: number, step: () => void) => {
     const done = new Promise<void>((resolve) =>
       setTimeout(() => {
+        inFlight.delete(done);
         step();
         resolve();
       }, ms),
     );
     inFlight.add(done);
-    void done.then(() => inFlight.delete(done));
   };
   const jittered = (ms: number, jitterMs: number) => ms + random() * jitterMs;
 

@@ -19,6 +19,7 @@ export function notificationLinks(text: string): string[] {
  * Control characters, bidirectional overrides and zero-width characters: never shown, but for the
  * zero-width space the extension itself puts after a `]` (src/oauth/untrustedText.ts).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const invisibleCharacters = /[\u0000-\u001f\u007f-\u009f\u200c-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|(?<!\])\u200b/;
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import jsQR from 'jsqr';
-import { qrModules, qrSvg } from '../../src/qr.js';
+import { qrModules, qrSvg } from '../../src/vscode/qrCode.js';
 import type { DeviceCodePrompt } from '../../src/oauth/deviceGrant.js';
 import { deviceCodePage, qrTarget } from '../../src/vscode/deviceCodePage.js';
 import { format as t } from '../support/renderedText.js';

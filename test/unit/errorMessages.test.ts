@@ -81,7 +81,7 @@ describe('errors: one message per cause, written once', () => {
   });
 
   const table: Array<{ reason: FailureReason; kind: string; message: string; actions: string }> = [];
-  for (const reason of declaredReasons().filter((r) => r !== 'cancelled') as Array<Exclude<FailureReason, 'cancelled'>>) {
+  for (const reason of declaredReasons().filter((r): r is Exclude<FailureReason, 'cancelled'> => r !== 'cancelled')) {
     test(`${reason}: what happened, the core's facts, one piece of advice, Troubleshoot and Show Log`, async () => {
       const error = await specimens[reason]();
       assert.ok(error instanceof OAuthError, String(error));

@@ -12,6 +12,11 @@ async function through(quirks: Quirks, body: string, status = 200, headers?: Rec
   return { status: response.status, type: response.headers.get('content-type'), headers: response.headers, text: await response.text() };
 }
 
+/** The JSON object an answer carries. */
+function fields(text: string): Record<string, unknown> {
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
 const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 
 describe('applyResponseQuirks', () => {
@@ -30,7 +35,7 @@ describe('applyResponseQuirks', () => {
   test('gives an error answer sent with HTTP 200 the status 400', async () => {
     const out = await through({ errorsWithStatus200: true }, JSON.stringify({ error: 'authorization_pending' }));
     assert.equal(out.status, 400);
-    assert.equal(JSON.parse(out.text).error, 'authorization_pending');
+    assert.equal(fields(out.text).error, 'authorization_pending');
     // A success that happens to carry an error field is not turned into an error.
     assert.equal((await through({ errorsWithStatus200: true }, JSON.stringify({ access_token: 'x', token_type: 'bearer', error: 'odd' }))).status, 200);
     // Without the quirk the 200 stays (the client always has it: it is one of the harmless deviations).
@@ -47,19 +52,19 @@ describe('applyResponseQuirks', () => {
     const github: Quirks = { formEncodedAnswers: true, errorsWithStatus200: true, errorCodeAliases: { token_expired: 'expired_token' } };
     const out = await through(github, 'error=token_expired&error_description=expired', 200, form);
     assert.equal(out.status, 400);
-    assert.equal(JSON.parse(out.text).error, 'expired_token');
+    assert.equal(fields(out.text).error, 'expired_token');
   });
 
   test('turns a comma-separated scope into a space-separated one', async () => {
     const out = await through({ commaSeparatedScope: true }, JSON.stringify({ access_token: 'x', token_type: 'bearer', scope: 'repo,read:user' }));
-    assert.equal(JSON.parse(out.text).scope, 'repo read:user');
+    assert.equal(fields(out.text).scope, 'repo read:user');
   });
 
   test('reads verification_url as verification_uri, never over a real one', async () => {
     const google = await through({ verificationUrlAlias: true }, JSON.stringify({ device_code: 'd', user_code: 'u', verification_url: 'https://www.google.com/device', expires_in: 1800 }));
-    assert.equal(JSON.parse(google.text).verification_uri, 'https://www.google.com/device');
+    assert.equal(fields(google.text).verification_uri, 'https://www.google.com/device');
     const both = await through({ verificationUrlAlias: true }, JSON.stringify({ verification_uri: 'https://a.example', verification_url: 'https://b.example' }));
-    assert.equal(JSON.parse(both.text).verification_uri, 'https://a.example');
+    assert.equal(fields(both.text).verification_uri, 'https://a.example');
   });
 
   test('keeps other headers (a WWW-Authenticate challenge) and the status', async () => {
@@ -88,7 +93,7 @@ describe('harmless deviations, accepted from every provider', () => {
   test('numbers sent as strings become numbers, and each deviation is told in words', async () => {
     const noted: string[] = [];
     const response = await applyResponseQuirks(harmlessDeviations, answering(JSON.stringify({ device_code: 'd', user_code: 'u', verification_url: 'https://idp.example.test/device', expires_in: '1800', interval: '5' })), (deviation) => noted.push(deviation))('https://idp.example.test/device?x=1', { method: 'POST' });
-    const body = JSON.parse(await response.text());
+    const body = fields(await response.text());
     assert.deepEqual([body.expires_in, body.interval, body.verification_uri], [1800, 5, 'https://idp.example.test/device']);
     assert.deepEqual(noted, [
       'verification_url instead of verification_uri from https://idp.example.test/device',

@@ -69,7 +69,7 @@ describe('SignInQueue', () => {
     assert.equal(started[0]!.signal.aborted, true);
     await tick();
     assert.equal(started[1]?.key, 'b');
-    started[1]!.finish('B');
+    started[1].finish('B');
     assert.equal(await next, 'B');
   });
 

@@ -54,6 +54,7 @@ describe('text printed to a terminal', () => {
     const hostile = 'no \u001b]8;;https://evil.example/\u0007click here\u001b]8;;\u0007 \u001b[2K\u001b[1Afake\r\n\u009b31m \u202eevil\u202c\u007f';
     const shown = printable(hostile);
     assert.equal(shown, 'no \\x1b]8;;https://evil.example/\\x07click here\\x1b]8;;\\x07 \\x1b[2K\\x1b[1Afake\\x0d\\x0a\\x9b31m \\u202eevil\\u202c\\x7f');
+    // eslint-disable-next-line no-control-regex -- looking for control characters
     assert.doesNotMatch(shown, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
     assert.equal(printable('Émile at Ünïcode IdP: 100 % fine'), 'Émile at Ünïcode IdP: 100 % fine');
   });
@@ -61,6 +62,7 @@ describe('text printed to a terminal', () => {
   it('JSON keeps the value and loses the raw control characters', () => {
     const value = { account: 'a\u001b[2Kb\u009bc\u202ed', scope: 'openid' };
     const text = printableJson(value);
+    // eslint-disable-next-line no-control-regex -- looking for control characters
     assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     assert.deepEqual(JSON.parse(text), value);
   });

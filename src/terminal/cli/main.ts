@@ -1,5 +1,5 @@
 // The `oauth-anywhere` command in VS Code's integrated terminals (bin/oauth-anywhere runs its
-// bundle, dist/cli.js from src/cli.ts, with the extension host's Node). It asks the window that opened the terminal
+// bundle, dist/cli.js from src/terminal/cli/entry.ts, with the extension host's Node). It asks the window that opened the terminal
 // for a token over the window's endpoint and prints it in the shape the calling tool wants. It must
 // start about as fast as Node itself, so it imports only what a request needs.
 import { readFileSync } from 'node:fs';

@@ -6,6 +6,7 @@
  */
 
 // C0 controls, DEL, C1 controls (0x9b is an 8-bit CSI), and the invisible bidi and direction marks.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const controls = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // JSON.stringify escapes C0 itself; the rest must be escaped in the JSON text, which stays the same value.
 const jsonControls = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

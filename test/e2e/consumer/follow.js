@@ -79,7 +79,7 @@ function registerFollowMode(context, helpers) {
 
   function poll() {
     const dir = path.join(following.dir, 'requests');
-    let names = [];
+    let names;
     try {
       names = fs.readdirSync(dir).filter((name) => name.endsWith('.json'));
     } catch {

@@ -1,5 +1,4 @@
-// The QR code for a device sign-in, as SVG markup, and the page that shows it. Built as its own
-// bundle (dist/qr.js), loaded only when someone asks for a QR code (src/loadQr.ts).
+// The QR code for a device sign-in, as SVG markup (the page around it: deviceCodePage.ts).
 import { correction, generate } from 'lean-qr';
 import { toSvgSource } from 'lean-qr/extras/svg';
 
@@ -18,6 +17,3 @@ export function qrModules(text: string): boolean[][] {
   const code = generate(text, { minCorrectionLevel: correction.M });
   return Array.from({ length: code.size }, (_, y) => Array.from({ length: code.size }, (_, x) => code.get(x, y)));
 }
-
-// The page around the QR code travels in this bundle too: it is only ever needed with it.
-export { deviceCodePage, qrTarget } from './vscode/deviceCodePage.js';
