@@ -261,6 +261,50 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(debugLine(/interval as the string "3"/) && debugLine(/expires_in as the string "900"/));
     });
 
+    for (const [label, set] of [
+      ['numbers', { interval: 3_000_000, expires_in: 1e306 }],
+      ['strings', { interval: '3000000', expires_in: '94608000' }],
+    ] as const) {
+      it(`an interval of 35 days and a code that lives for ages (${label}): polls a minute apart, and the sign-in ends after 30 minutes`, async () => {
+        idp.injectFault('device_authorization', { kind: 'edit_answer', set });
+        const clock = virtualClock();
+        // A bound for the test itself: a sign-in that would wait for ages is stopped after 100 polls.
+        const stop = new AbortController();
+        const bounded = { now: clock.now, sleep: (ms: number, signal?: AbortSignal) => (clock.sleeps.length >= 100 ? (stop.abort(), clock.sleep(ms, signal)) : clock.sleep(ms, signal)) };
+        let prompt: DeviceCodePrompt | undefined;
+        const error = await signInWithDeviceGrant(clientFor(), { logger: logs, scopes, clock: bounded, signal: stop.signal, onPrompt: (shown) => (prompt = shown) }).catch((caught: unknown) => caught);
+        assert.ok(prompt);
+        assert.equal(prompt.expiresAt - clock.at[0]! + clock.sleeps[0]!, 1_800_000, 'the code is given 30 minutes');
+        assertReported(error, 'code_expired', 'a code that lives for ages');
+        assert.match((error as Error).message, /expired after 1800 s/);
+        assert.deepEqual(clock.sleeps, Array(30).fill(60_000), 'a poll a minute, for 30 minutes');
+        assert.equal(polls().length, 30);
+        assert.ok(logs.lines.some((line) => line.startsWith('info ') && /code .* to live; waiting for its approval at most 1800 s/.test(line)), logs.lines.join('\n'));
+        assert.ok(debugLine(/asked for a poll every 3000000 s; polling every 60 s/));
+      });
+    }
+
+    it('an interval of 35 days on the real clock: no poll at all within a second (setTimeout would have fired after 1 ms)', async () => {
+      idp.injectFault('device_authorization', { kind: 'edit_answer', set: { interval: 3_000_000, expires_in: 100_000_000 } });
+      const stop = new AbortController();
+      let shown: () => void;
+      const prompted = new Promise<void>((resolve) => (shown = resolve));
+      const signIn = signInWithDeviceGrant(clientFor(), { logger: logs, scopes, signal: stop.signal, onPrompt: () => shown() }).catch((caught: unknown) => caught);
+      await prompted;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      stop.abort();
+      assert.equal(reasonOf(await signIn), 'cancelled');
+      assert.equal(polls().length, 0);
+    });
+
+    it('an interval longer than the code lives: polled all the same before it expires, so "not approved in time" is true', async () => {
+      idp.injectFault('device_authorization', { kind: 'edit_answer', set: { interval: 600, expires_in: 10 } });
+      const { error, clock } = await approvedDeviceSignIn(clientFor(), { approve: false });
+      assertReported(error, 'code_expired', 'interval longer than the code lives');
+      assert.deepEqual(clock.sleeps, [5_000, 5_000], 'twice while the code lives');
+      assert.equal(polls().length, 2);
+    });
+
     /** One unusual answer, then the IdP's own (the tokens): what the client waited after it, or how it ended. */
     const answers: Array<{ answer: string; fault: Fault; waitsAfter?: number; ends?: FailureReason }> = [
       { answer: '429 alone', fault: text(429), waitsAfter: 4_000 },
