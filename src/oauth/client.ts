@@ -359,6 +359,11 @@ export class OAuthClient {
     signal?: AbortSignal,
   ): Promise<SignInResult> {
     const receivedAt = this.clock.now();
+    // Without it, the account would be named by the answer's unsigned fields. The browser sign-in's
+    // nonce check already demands it; every other way to complete a sign-in is held to the same rule.
+    if (!body.id_token && this.expectsIdToken(requestedScopes)) {
+      throw new OAuthError('protocol_violation', `The identity provider's token answer carries no ID token, although the sign-in asked for openid.`);
+    }
     if (body.id_token) await this.verifySignature(as, response, signal);
     const tokens = tokenSetFrom(body, requestedScopes, receivedAt);
     const claims = oauth.getValidatedIdTokenClaims(body);

@@ -416,6 +416,21 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
     });
   });
 
+  it('openid asked for, a token answer without an ID token naming someone in unsigned fields: refused by code and by browser alike', async () => {
+    const forged = { kind: 'edit_answer', set: { id_token: null, sub: 'someone-else', username: 'Administrator' } } as const;
+    idp.injectFault('token', forged);
+    const { result, error } = await approvedDeviceSignIn();
+    assert.equal(result, undefined, `not signed in as ${JSON.stringify(result?.identity)}`);
+    const device = assertReported(error, 'protocol_violation', 'device answer without an ID token');
+    assert.match(device.message, /no ID token/);
+    assert.equal(device.details.grantRedeemed, true, 'the spent device code is not polled again');
+    assert.equal(polls().length, 1);
+
+    idp.injectFault('token', forged);
+    const browser = await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => (void idp.authorize(url), true) }).catch((caught: unknown) => caught);
+    assertReported(browser, 'protocol_violation', 'browser answer without an ID token');
+  });
+
   describe('the account\'s name', () => {
     it('an ID token that names the account: no userinfo request', async () => {
       const { result } = await approvedDeviceSignIn();
