@@ -145,14 +145,19 @@ function intervalFor(announced: number | undefined, lifetime: number, floorMs: n
   return intervalMs;
 }
 
-/** A poll's final error, read in the light of what came before: a lost answer, or the code's age. */
+/**
+ * A poll's final error, read in the light of what came before: a lost answer, or the code's age.
+ * After a lost answer, a refused code (invalid_grant, or expired_token at providers that say so of
+ * a spent code) most likely means that the lost answer carried the tokens.
+ */
 function finalError(error: unknown, context: { lostAnswer: OAuthError | undefined; expired: boolean }): unknown {
-  if (!isOAuthError(error) || error.details.oauthError !== 'invalid_grant') return error;
+  if (!isOAuthError(error)) return error;
+  const code = error.details.oauthError;
   const details = { ...error.details, cause: error };
-  if (context.lostAnswer) {
-    return new OAuthError('answer_lost', `An earlier poll's answer was lost (${context.lostAnswer.message}), and now the identity provider refuses the device code (invalid_grant): that poll most likely signed you in, and a device code works only once.`, details);
+  if (context.lostAnswer && (code === 'invalid_grant' || code === 'expired_token')) {
+    return new OAuthError('answer_lost', `An earlier poll's answer was lost (${context.lostAnswer.message}), and now the identity provider refuses the device code (${code}): that poll most likely signed you in, and a device code works only once.`, details);
   }
-  if (context.expired) return new OAuthError('code_expired', 'The identity provider refused the device code (invalid_grant) once it had expired.', details);
+  if (code === 'invalid_grant' && context.expired) return new OAuthError('code_expired', 'The identity provider refused the device code (invalid_grant) once it had expired.', details);
   return error;
 }
 

@@ -34,6 +34,7 @@ export type FailureReason =
   | 'grant_rejected' // an authorization or device code refused while it should still work
   | 'client_rejected' // invalid_client, unauthorized_client, unsupported_grant_type
   | 'scope_rejected' // invalid_scope
+  | 'redirected' // an HTTP redirect, which OAuth requests do not follow: most often a wrong issuer URL
   | 'not_json' // an answer that is not JSON (HTML, a login page, a truncated body)
   | 'too_large' // an answer over the size limit
   | 'issuer_missing' // RFC 9207: the authorization response lacks the promised `iss`
@@ -66,6 +67,7 @@ export const reasonKinds: Readonly<Record<FailureReason, OAuthErrorKind>> = {
   grant_rejected: 'invalid_grant',
   client_rejected: 'misconfigured',
   scope_rejected: 'misconfigured',
+  redirected: 'misconfigured',
   not_json: 'invalid_response',
   too_large: 'invalid_response',
   issuer_missing: 'invalid_response',

@@ -82,6 +82,11 @@ export const reasonTexts: Readonly<Record<Exclude<FailureReason, 'cancelled'>, R
     todo: 'Compare "OAuth Anywhere: Scopes" (and what the calling extension asks for) with the scopes the client may have.',
     settings: true,
   },
+  redirected: {
+    happened: 'The identity provider sent the request to another address.',
+    todo: 'Check the issuer URL (and "OAuth Anywhere: Endpoints" if set): a redirect most often means it is not the exact address the identity provider states, such as a missing realm, tenant or path, or http where https is needed.',
+    settings: true,
+  },
   not_json: {
     happened: "The identity provider's answer was not an OAuth answer at all.",
     todo: 'Check the issuer URL, and that no proxy or captive portal answers in its place.',

@@ -230,6 +230,15 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.equal(url?.origin, 'https://idp.example.test');
     });
 
+    it('discovery answered with a redirect: the issuer URL is named as the likely cause, not the identity provider', async () => {
+      idp.injectFault('discovery', { kind: 'status', status: 301, headers: { location: `${idp.issuer}/realms/x/.well-known/openid-configuration?q=1` }, body: '' });
+      const error = await clientFor().metadata().catch((caught: unknown) => caught);
+      const reported = assertReported(error, 'redirected', 'discovery redirected');
+      assert.match(reported.message, /HTTP 301, a redirect to http:\/\/127\.0\.0\.1:\d+\/realms\/x\/\.well-known\/openid-configuration/);
+      assert.doesNotMatch(reported.message, /q=1/, 'no query of the IdP\'s address');
+      assert.match(signInFailureMessage('redirected', reported.message, format)!.message, /issuer URL/);
+    });
+
     it('an authorization_endpoint that is not https is refused with the metadata', async () => {
       idp.injectFault('discovery', { kind: 'edit_answer', set: { authorization_endpoint: 'http://idp.example.test/auth' } });
       const error = await clientFor().metadata().catch((caught: unknown) => caught);
@@ -350,6 +359,16 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(idp.issued.some((secret) => secret.kind === 'access_token'), 'the IdP did issue tokens: the answer that carried them was lost');
       assert.deepEqual(polls().map((poll) => poll.injected ?? poll.status), ['late_answer', 400], 'one poll more, which the IdP refused');
       assert.ok(logs.lines.some((line) => line.startsWith('warn ') && /Polling failed \(The identity provider did not answer within 1 s/.test(line)));
+    });
+
+    it('a token answer that arrives too late, then expired_token for the spent code: the answer was lost, not "not approved in time"', async () => {
+      idp.injectFault('token', { kind: 'late_answer', ms: requestTimeoutMs * 2 });
+      idp.injectFault('token', json(400, { error: 'expired_token' }));
+      const { result, error } = await approvedDeviceSignIn(clientFor({ timeoutMs: requestTimeoutMs }));
+      assert.equal(result, undefined);
+      const reported = assertReported(error, 'answer_lost', 'late answer, then expired_token');
+      assert.match(reported.message, /refuses the device code \(expired_token\)/);
+      assert.deepEqual(polls().map((poll) => poll.injected ?? poll.status), ['late_answer', 'status']);
     });
 
     it('answers that keep arriving too late until the code expires: the sign-in ends saying the answers were lost', async () => {
