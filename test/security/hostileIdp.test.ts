@@ -20,6 +20,8 @@ import { gatedClock, virtualClock } from '../support/clocks.js';
 import { DEMO_ACCOUNT, DEVICE_CODE_GRANT, REDIRECT_REFUSING_CLIENT_ID, startTestIdp, type Fault, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { assertPlainNotification, format, invisibleCharacters, notificationLinks } from '../support/renderedText.js';
+import { deviceSessionManager } from '../support/deviceSessionManager.js';
+import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
 
 const scopes = ['openid', 'profile', 'email', 'offline_access'];
@@ -448,6 +450,34 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
     idp.injectFault('token', forged);
     const browser = await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => (void idp.authorize(url), true) }).catch((caught: unknown) => caught);
     assertReported(browser, 'protocol_violation', 'browser answer without an ID token');
+  });
+
+  it('a token answer whose expires_in is beyond any date and whose scope carries escape sequences: a session that loads again in the next window, with clean scopes', async () => {
+    const oneYear = 365 * 24 * 3_600_000;
+    idp.injectFault('token', { kind: 'edit_answer', set: { expires_in: 1e306, scope: 'openid\tprofile\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[2K email\nbad"quote back\\slash' } });
+    const shared = createSharedSecrets();
+    const first = deviceSessionManager(idp, shared.window(), { scopes: ['openid', 'profile', 'email'] });
+    const signedIn = Date.now();
+    const session = await first.manager.createSession(['openid', 'profile', 'email']);
+    first.manager.dispose();
+    await shared.settled();
+
+    const next = deviceSessionManager(idp, shared.window(), { scopes: ['openid', 'profile', 'email'] });
+    try {
+      const [stored] = await next.manager.listSessions();
+      assert.equal(stored?.id, session.id, 'the next window loads the session');
+      assert.deepEqual([...stored.scopes].sort(), ['email', 'openid'], 'only well-formed scope tokens, split on any whitespace');
+      const expiresAt = await next.manager.store.all().then((all) => all[0]?.tokens.expiresAt);
+      assert.ok(expiresAt !== undefined && expiresAt - signedIn <= oneYear + 60_000 && expiresAt - signedIn >= oneYear - 60_000, `expires in a year: ${expiresAt}`);
+    } finally {
+      next.manager.dispose();
+    }
+  });
+
+  it('an account name with VS Code icon syntax: $( is kept from becoming an icon in VS Code\'s pickers', async () => {
+    idp.account.preferred_username = '$(shield) Administrator $(x';
+    const { result } = await approvedDeviceSignIn();
+    assert.equal(result?.identity.label, '$\u200b(shield) Administrator $\u200b(x');
   });
 
   describe('the account\'s name', () => {
