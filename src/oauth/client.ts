@@ -268,7 +268,7 @@ export class OAuthClient {
     const as = await this.metadata(signal);
     if (!as.end_session_endpoint) return undefined;
     // It carries the ID token: never to an address a browser would reach in clear or not at all.
-    const url = openableUrl(as.end_session_endpoint, 'end_session_endpoint');
+    const url = openableUrl(as.end_session_endpoint, 'end_session_endpoint', this.issuer);
     url.searchParams.set('client_id', this.clientId);
     if (idToken) url.searchParams.set('id_token_hint', idToken);
     return url;
@@ -427,12 +427,12 @@ export class OAuthClient {
       this.logger.info(`No OpenID Connect discovery at ${this.issuer.href}; trying OAuth 2.0 authorization server metadata.`);
       return this.discoverWith('oauth2');
     });
-    const metadata = { ...discovered, ...overrides };
+    // What the identity provider sent; the endpoints set in the settings were checked as settings.
     for (const name of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const) {
-      const value = metadata[name];
-      if (typeof value === 'string') parseEndpoint(name, value, 'the discovery document', 'unsafe_url');
+      const value = discovered[name];
+      if (typeof value === 'string' && !overrides[name]) openableUrl(value, `${name} in the discovery document`, this.issuer);
     }
-    return metadata;
+    return { ...discovered, ...overrides };
   }
 
   private async discoverWith(algorithm: 'oidc' | 'oauth2'): Promise<oauth.AuthorizationServer> {

@@ -108,11 +108,11 @@ export async function signInWithDeviceGrant(client: OAuthClient, options: Device
 
 /** The prompt, with every URL checked before anyone sees or opens it. */
 function promptFor(client: OAuthClient, authorization: oauth.DeviceAuthorizationResponse, expiresAt: number, logger: Logger): DeviceCodePrompt {
-  const verificationUri = openableUrl(authorization.verification_uri, 'verification_uri').href;
+  const verificationUri = openableUrl(authorization.verification_uri, 'verification_uri', client.issuer).href;
   let verificationUriComplete: string | undefined;
   if (authorization.verification_uri_complete !== undefined) {
     try {
-      verificationUriComplete = openableUrl(authorization.verification_uri_complete, 'verification_uri_complete').href;
+      verificationUriComplete = openableUrl(authorization.verification_uri_complete, 'verification_uri_complete', client.issuer).href;
     } catch (error) {
       logger.warn(`${(error as Error).message} The code is offered without it.`);
     }
