@@ -108,9 +108,10 @@ export class OAuthClient {
 
   async capabilities(signal?: AbortSignal): Promise<IdpCapabilities> {
     const as = await this.metadata(signal);
-    const grants = as.grant_types_supported;
+    // Metadata is the identity provider's JSON: a list that is no list counts as not listed.
+    const grants: unknown = as.grant_types_supported;
     return {
-      authorizationCode: !!as.authorization_endpoint && (!grants || grants.includes('authorization_code')),
+      authorizationCode: !!as.authorization_endpoint && (!Array.isArray(grants) || grants.includes('authorization_code')),
       deviceGrant: !!as.device_authorization_endpoint,
       revocation: !!as.revocation_endpoint && !this.quirks.noRevocation,
       userinfo: !!as.userinfo_endpoint,

@@ -21,7 +21,8 @@ export function notificationText(text: string, maxLength: number): string {
   return plainLine(text, maxLength).replace(/\]\(/g, `]${linkBreak}(`);
 }
 
-function plainLine(text: string, maxLength: number): string {
+/** One line of text from outside: no invisible characters, single spaces, nothing token-shaped, bounded. */
+export function plainLine(text: string, maxLength: number): string {
   const line = redactSecretShapes(stripInvisible(text)).replace(/\s+/g, ' ').trim();
   return line.length > maxLength ? `${line.slice(0, maxLength)}…` : line;
 }
