@@ -90,7 +90,8 @@ function environmentCheck(environment: Environment): Check {
 
 function settingsCheck(settings: SettingsResult): Check {
   if (!settings.ok) return { title: 'Settings', status: 'fail', lines: settings.problems.map((problem) => `- ${problem.setting}: ${inlineCode(problem.message, 600)}`) };
-  const { provider, flow, loopbackPort } = settings.settings;
+  const { provider, flow, loopbackPort, preset } = settings.settings;
+  const portFixedBy = preset?.loopbackPort === loopbackPort ? ` (the ${preset.label} preset's: 0 means this port with it; register http://127.0.0.1:${loopbackPort}/callback)` : '';
   const endpoints = Object.entries(provider.endpoints ?? {}).filter(([, value]) => value);
   return {
     title: 'Settings',
@@ -100,7 +101,7 @@ function settingsCheck(settings: SettingsResult): Check {
       `- client id: ${inlineCode(provider.clientId)}`,
       `- scopes: ${inlineCode(provider.scopes.join(' '))}`,
       `- flow: ${flow}`,
-      `- loopback port: ${loopbackPort === 0 ? 'any free port' : loopbackPort}`,
+      `- loopback port: ${loopbackPort === 0 ? 'any free port' : `${loopbackPort}${portFixedBy}`}`,
       `- explicit endpoints: ${endpoints.length ? endpoints.map(([name]) => name).join(', ') : 'none'}`,
     ],
   };
@@ -194,11 +195,23 @@ async function clockSkewCheck(issuer: URL, clock: Clock, timeoutMs: number): Pro
   }
 }
 
+/**
+ * Can the sign-in listen where its redirect URI points? A fixed port in use is most often held by a
+ * sign-in in progress, which frees it when it ends; setting 0 would not help where a preset fixes the
+ * port, since 0 then means that same port.
+ */
 async function loopbackBindCheck(port: number): Promise<Check> {
   const title = 'Loopback callback server';
+  const otherPort = 'set oauthAnywhere.loopbackPort to a free port and register http://127.0.0.1:PORT/callback with the identity provider';
   return new Promise<Check>((resolve) => {
     const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => resolve({ title, status: 'fail', lines: [`- cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}); set oauthAnywhere.loopbackPort to 0 or a free port`] }));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const line =
+        port && error.code === 'EADDRINUSE'
+          ? `- 127.0.0.1:${port} is in use (EADDRINUSE): by a sign-in in progress (in this or another VS Code window), which frees it when it ends, or by another program; if it stays in use, ${otherPort}`
+          : `- cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}); ${otherPort}`;
+      resolve({ title, status: 'fail', lines: [line] });
+    });
     server.listen(port, '127.0.0.1', () => {
       const bound = (server.address() as { port: number }).port;
       server.close(() => resolve({ title, status: 'ok', lines: [`- listening on 127.0.0.1:${bound} works${port === 0 ? ' (a free port is picked each time)' : ''}`] }));

@@ -46,7 +46,8 @@ export type FailureReason =
   | 'unsafe_url' // a URL from the identity provider that is not https (or http on loopback)
   | 'settings' // a setting that cannot work
   | 'metadata_incomplete' // the provider's metadata lacks an endpoint the step needs
-  | 'port_unavailable' // the loopback port cannot be opened
+  | 'port_in_use' // the fixed loopback port is taken: most often by another sign-in in progress
+  | 'port_unavailable' // the loopback port cannot be opened for another reason
   | 'unsupported' // the provider does not offer the flow at all
   | 'browser_unavailable'
   | 'unexpected'; // a failure outside every case above (a bug, or something unforeseen)
@@ -79,6 +80,7 @@ export const reasonKinds: Readonly<Record<FailureReason, OAuthErrorKind>> = {
   unsafe_url: 'invalid_response',
   settings: 'misconfigured',
   metadata_incomplete: 'misconfigured',
+  port_in_use: 'misconfigured',
   port_unavailable: 'misconfigured',
   unsupported: 'unsupported',
   browser_unavailable: 'browser_unavailable',

@@ -135,9 +135,14 @@ export const reasonTexts: Readonly<Record<Exclude<FailureReason, 'cancelled'>, R
     todo: 'Name the missing endpoint in "OAuth Anywhere: Endpoints"; Troubleshoot lists what the identity provider offers.',
     settings: true,
   },
+  port_in_use: {
+    happened: "The sign-in's fixed loopback port is taken, most likely by another sign-in in progress in this or another VS Code window.",
+    todo: 'Finish or cancel that sign-in first, or sign in with a code, which needs no port ("OAuth Anywhere: Flow" set to "device"). If another program holds the port, set "OAuth Anywhere: Loopback Port" to a free port and register http://127.0.0.1:PORT/callback with the identity provider.',
+    settings: true,
+  },
   port_unavailable: {
     happened: 'The sign-in could not listen on its loopback port.',
-    todo: 'Set "OAuth Anywhere: Loopback Port" to 0 (any free port) or to a port nothing else uses.',
+    todo: 'Set "OAuth Anywhere: Loopback Port" to a free port from 1024 up, and register http://127.0.0.1:PORT/callback if the identity provider compares redirect addresses exactly. 0 picks any free port, except with the Okta and GitLab presets, where it means their port 28130.',
     settings: true,
   },
   unsupported: {

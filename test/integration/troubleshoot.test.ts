@@ -35,6 +35,12 @@ describe('troubleshooting report against oidc-provider', () => {
     assert.match(report, new RegExp(idp.clientId));
   });
 
+  it('says which port a preset that compares redirect URIs exactly fixes, and which address to register', async () => {
+    const checks = await troubleshoot({ environment: remote, settings: settingsFor({ preset: 'gitlab', domain: 'https://gitlab.example.test', clientId: 'x', loopbackPort: 0 }), secrets: createSharedSecrets().window(), recentErrors: [], timeoutMs: 200 });
+    const settings = checks.find((check) => check.title === 'Settings')!.lines.join('\n');
+    assert.match(settings, /loopback port: 28130 \(the GitLab preset's: 0 means this port with it; register http:\/\/127\.0\.0\.1:28130\/callback\)/);
+  });
+
   it('says how this window meets the other windows of its machine: the runtime directory and the windows there', async () => {
     const directory = scratchDirectory();
     const [one, two] = [new MachineCoordination(silentLogger, { directory }), new MachineCoordination(silentLogger, { directory })];
@@ -78,7 +84,8 @@ describe('troubleshooting report against oidc-provider', () => {
       assert.equal(checks.find((check) => check.title === 'Discovery')?.status, 'fail');
       const bind = checks.find((check) => check.title === 'Loopback callback server')!;
       assert.equal(bind.status, 'fail');
-      assert.match(bind.lines.join('\n'), /EADDRINUSE/);
+      assert.match(bind.lines.join('\n'), /in use \(EADDRINUSE\): .*a sign-in in progress/);
+      assert.doesNotMatch(bind.lines.join('\n'), /to 0\b/, 'no advice that cannot help with a preset that fixes the port');
     } finally {
       blocker.close();
     }

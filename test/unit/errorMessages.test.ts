@@ -63,7 +63,8 @@ const specimens: Record<Exclude<FailureReason, 'cancelled'>, () => Promise<OAuth
   unsafe_url: () => caught(() => openableUrl('javascript:alert(1)', 'verification_uri')),
   settings: () => caught(() => parseIssuer('http://idp.example.test')),
   metadata_incomplete: () => new OAuthError('metadata_incomplete', 'https://idp.example.test/ has no discovery document (HTTP 404), and oauthAnywhere.endpoints does not name the endpoints instead.'),
-  port_unavailable: () => new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect (EADDRINUSE).'),
+  port_in_use: () => new OAuthError('port_in_use', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect: the port is in use (EADDRINUSE).'),
+  port_unavailable: () => new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:80 for the sign-in redirect (EACCES).'),
   unsupported: () => new OAuthError('unsupported', 'https://idp.example.test/ offers no device authorization endpoint (sign-in with a code).'),
   browser_unavailable: () => new OAuthError('browser_unavailable', 'Opening http://127.0.0.1:28130 in a browser failed.'),
   unexpected: () => toOAuthError(new TypeError('Cannot read properties of undefined'), 'exchanging the authorization code'),
@@ -126,7 +127,7 @@ describe('errors: one message per cause, written once', () => {
   });
 
   test('settings problems offer Configure first', () => {
-    for (const reason of ['settings', 'client_rejected', 'scope_rejected', 'metadata_issuer_mismatch', 'port_unavailable', 'redirect_refused', 'redirected'] as const) {
+    for (const reason of ['settings', 'client_rejected', 'scope_rejected', 'metadata_issuer_mismatch', 'port_in_use', 'port_unavailable', 'redirect_refused', 'redirected'] as const) {
       assert.deepEqual(signInFailureMessage(reason, 'd.', t)!.actions, ['configure', 'troubleshoot', 'showLog'], reason);
     }
     assert.deepEqual(signInFailureMessage('network', 'd.', t)!.actions, ['troubleshoot', 'showLog']);
