@@ -352,6 +352,16 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       });
     }
 
+    it('an error code with a line break and escape sequences in an HTTP 200 answer: logged on one line, without control characters', async () => {
+      idp.injectFault('token', { kind: 'status', status: 200, body: JSON.stringify({ error: 'slow\n2031-01-01 [error] forged line\u001b[2K\r' }) });
+      const { error } = await approvedDeviceSignIn();
+      assertReported(error, 'idp_failed', 'a forged error code');
+      const noted = logs.lines.filter((line) => /with HTTP 200/.test(line));
+      assert.equal(noted.length, 1, logs.lines.join('\n'));
+      assert.match(noted[0]!, /an error answer \("slow 2031-01-01 \[error\]\u200b forged line［2K"\) with HTTP 200/);
+      assert.ok(logs.lines.every((line) => !/[\u0000-\u001f\u007f-\u009f]/.test(line)), 'no line break or control character in any log line');
+    });
+
     it('a token answer that arrives after the client gave up: the sign-in ends saying that it may have happened, and never silently', async () => {
       idp.injectFault('token', { kind: 'late_answer', ms: requestTimeoutMs * 2 });
       const { result, error } = await approvedDeviceSignIn(clientFor({ timeoutMs: requestTimeoutMs }));
