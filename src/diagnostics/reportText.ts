@@ -1,13 +1,15 @@
-import { plainLine } from '../oauth/untrustedText.js';
+import { untrustedText } from '../oauth/untrustedText.js';
 
 /**
  * Text the report did not write itself (the identity provider's metadata and errors, settings, the
  * environment) as Markdown inline code: one line, shown as it came, and nothing in it rendered (no
  * link, image, HTML, emphasis or section), in VS Code's Markdown preview and in the ticket it is
- * pasted into alike. A fence longer than any run of backticks inside keeps the span closed.
+ * pasted into alike. A fence longer than any run of backticks inside keeps the span closed. The text
+ * is `untrustedText` too, so no link syntax is left in it even for a reader that finds links in the
+ * Markdown source (an editor's link detection).
  */
 export function inlineCode(text: string, maxLength = 300): string {
-  const line = plainLine(text, maxLength);
+  const line = untrustedText(text, maxLength);
   if (!line) return '(empty)';
   const longestRun = Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longestRun + 1);

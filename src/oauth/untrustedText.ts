@@ -21,8 +21,7 @@ export function notificationText(text: string, maxLength: number): string {
   return plainLine(text, maxLength).replace(/\]\(/g, `]${linkBreak}(`);
 }
 
-/** One line of text from outside: no invisible characters, single spaces, nothing token-shaped, bounded. */
-export function plainLine(text: string, maxLength: number): string {
+function plainLine(text: string, maxLength: number): string {
   const line = redactSecretShapes(stripInvisible(text)).replace(/\s+/g, ' ').trim();
   return line.length > maxLength ? `${line.slice(0, maxLength)}…` : line;
 }

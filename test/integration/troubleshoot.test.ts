@@ -117,7 +117,8 @@ describe('troubleshooting report against oidc-provider', () => {
     const offers = checks.find((check) => check.title === 'What the identity provider offers')!.lines.join('\n');
     assert.match(offers, /end session endpoint: refused \(.*javascript:, not https.*\)/);
     assert.match(offers, /PKCE methods: `S256`, `<img src=x onerror=alert\(1\)>`/);
-    assert.ok(report.includes('`[Open](command:workbench.action.terminal.new) ## ✅ Settings - all good'), 'the text is there to read, as sent, on one line');
+    assert.ok(report.includes('`[Open]\u200b(command:workbench.action.terminal.new) ## ✅ Settings - all good'), 'the text is there to read, as sent, on one line');
+    assert.doesNotMatch(report, /\]\(command:/, 'no link syntax even in the Markdown source');
 
     idp.injectFault('discovery', { kind: 'edit_answer', set: { grant_types_supported: 'authorization_code refresh_token', code_challenge_methods_supported: { S256: true } } }, 1);
     const odd = await troubleshoot({ environment: remote, settings: settingsFor({ issuer: idp.issuer, clientId: `${idp.clientId}-2` }), secrets: createSharedSecrets().window(), recentErrors: [] });

@@ -8,7 +8,7 @@ const rendered = (markdown: string) => new MarkdownIt({ html: true, linkify: tru
 describe('inlineCode: outside text in the troubleshooting report', () => {
   test('shown exactly as it came, on one line, with nothing in it rendered', () => {
     for (const [text, shown] of [
-      ['[a](command:x) <b>b</b> **c** https://evil.example', '[a](command:x) &lt;b&gt;b&lt;/b&gt; **c** https://evil.example'],
+      ['[a](command:x) <b>b</b> **c** https://evil.example', '[a]\u200b(command:x) &lt;b&gt;b&lt;/b&gt; **c** https://evil.example'],
       ['a `b` c', 'a `b` c'],
       ['`edge`', '`edge`'],
       ['``double``', '``double``'],
