@@ -1,3 +1,4 @@
+import { listedStrings } from '../oauth/metadataLists.js';
 import { untrustedText } from '../oauth/untrustedText.js';
 
 /**
@@ -18,10 +19,10 @@ export function inlineCode(text: string, maxLength = 300): string {
   return `${fence}${pad}${line}${pad}${fence}`;
 }
 
-/** A list from the identity provider's metadata: each string as inline code; anything but a list of strings said to be ignored. */
+/** A list from the identity provider's metadata: each string as inline code; a field that is no list said to be ignored. */
 export function inlineCodeList(value: unknown): string {
   if (value === undefined) return 'not listed';
-  if (!Array.isArray(value)) return 'not a list (ignored)';
-  const items = value.filter((item): item is string => typeof item === 'string');
+  const items = listedStrings(value);
+  if (!items) return 'not a list (ignored)';
   return items.length ? items.map((item) => inlineCode(item, 100)).join(', ') : 'none';
 }

@@ -4,6 +4,7 @@ import type { SettingsResult } from '../config.js';
 import { chooseFlow, type Environment } from '../oauth/chooseFlow.js';
 import { OAuthClient } from '../oauth/client.js';
 import { openableUrl } from '../oauth/endpointUrls.js';
+import { listedStrings } from '../oauth/metadataLists.js';
 import { redactSecretShapes } from '../oauth/redact.js';
 import { realClock } from '../oauth/clock.js';
 import type { Clock } from '../oauth/types.js';
@@ -119,8 +120,8 @@ async function identityProviderChecks(client: OAuthClient, environment: Environm
   const elapsed = clock.now() - started;
   const capabilities = await client.capabilities();
   const choice = chooseFlow(environment, capabilities, flowSetting);
-  const pkce = stringList(metadata.code_challenge_methods_supported);
-  const grants = stringList(metadata.grant_types_supported);
+  const pkce = listedStrings(metadata.code_challenge_methods_supported);
+  const grants = listedStrings(metadata.grant_types_supported);
   const offered = (name: string, value: unknown) => `- ${name}: ${offeredUrl(client.issuer, name, value)}`;
   const missing = [
     !capabilities.deviceGrant && 'no device authorization endpoint: signing in with a code (remote, browser UI) is not possible',
@@ -164,11 +165,6 @@ function offeredUrl(issuer: URL, name: string, value: unknown): string {
   } catch (error) {
     return `refused (${inlineCode(error instanceof Error ? error.message : String(error))})`;
   }
-}
-
-/** A metadata field that should be a list of strings: its strings, or undefined when it is no list. */
-function stringList(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
 }
 
 function tlsVerdict(issuer: URL, error?: unknown): string {

@@ -3,6 +3,7 @@ import { isOAuthError, OAuthError } from './errors.js';
 import { codeRefused, temporaryStatuses, toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
 import { openableUrl, parseEndpoint, parseIssuer } from './endpointUrls.js';
+import { listedStrings } from './metadataLists.js';
 import { readPollError } from './pollAnswer.js';
 import { applyResponseQuirks, noQuirks, scopesToSend, withHarmlessDeviations, type Quirks } from './quirks.js';
 import { realClock } from './clock.js';
@@ -108,10 +109,9 @@ export class OAuthClient {
 
   async capabilities(signal?: AbortSignal): Promise<IdpCapabilities> {
     const as = await this.metadata(signal);
-    // Metadata is the identity provider's JSON: a list that is no list counts as not listed.
-    const grants: unknown = as.grant_types_supported;
+    const grants = listedStrings(as.grant_types_supported);
     return {
-      authorizationCode: !!as.authorization_endpoint && (!Array.isArray(grants) || grants.includes('authorization_code')),
+      authorizationCode: !!as.authorization_endpoint && (!grants || grants.includes('authorization_code')),
       deviceGrant: !!as.device_authorization_endpoint,
       revocation: !!as.revocation_endpoint && !this.quirks.noRevocation,
       userinfo: !!as.userinfo_endpoint,

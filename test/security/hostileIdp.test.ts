@@ -423,6 +423,14 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(hint.includes(told!) && /Loopback Port/.test(hint));
     });
 
+    it('metadata lists that are no lists (grant types, PKCE methods): read as not listed, and the browser sign-in goes on', async () => {
+      idp.injectFault('discovery', { kind: 'edit_answer', set: { code_challenge_methods_supported: { S256: true }, grant_types_supported: 'authorization_code' } });
+      const client = clientFor();
+      assert.deepEqual(await client.capabilities(), { authorizationCode: true, deviceGrant: true, revocation: true, userinfo: true });
+      const result = await signInWithLoopback(client, { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => (void idp.authorize(url), true) });
+      assert.equal(result.identity.label, 'demo');
+    });
+
     it('plain OAuth 2.0 (no openid): no nonce, no ID token, signed in by browser and by code under a stable name', async () => {
       const plain = ['offline_access'];
       let authorizeUrl: URL | undefined;
