@@ -2,12 +2,7 @@ import * as vscode from 'vscode';
 import { cancelled } from '../oauth/errors.js';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import { openIdentityProviderPage } from './openExternal.js';
-import { commandUri, deviceCodeMessage, redirectHint } from './promptTexts.js';
-
-export const copyCodeCommand = 'oauthAnywhere.copyCodeAndOpenBrowser';
-export const useCodeInsteadCommand = 'oauthAnywhere.useCodeInstead';
-export const pasteInsteadCommand = 'oauthAnywhere.pasteResponseInstead';
-export const showQrCodeCommand = 'oauthAnywhere.showQrCode';
+import { commandUri, copyCodeCommand, deviceCodeMessage, pasteInsteadCommand, redirectHint, showQrCodeCommand, useCodeInsteadCommand } from './promptTexts.js';
 
 /** Shows a device code on another surface (the QR code panel) until the returned disposable goes. */
 export type DeviceCodeViewer = (prompt: DeviceCodePrompt) => vscode.Disposable | undefined;
