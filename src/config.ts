@@ -12,8 +12,12 @@ export interface ExtensionSettings {
   provider: ProviderConfig;
   flow: FlowSetting;
   loopbackPort: number;
-  /** Set for every preset but `custom`, whose settings stay exactly what they always were. */
-  preset?: { id: PresetId; label: string; flows: Flow[] };
+  /**
+   * Set for every preset but `custom`, whose settings stay exactly what they always were.
+   * `loopbackPort`: the port the preset fixes (its provider compares redirect URIs exactly); a
+   * `loopbackPort` setting of 0 means this port, not any free port.
+   */
+  preset?: { id: PresetId; label: string; flows: Flow[]; loopbackPort?: number };
 }
 
 /** A setting that cannot work, named so the shell can open it. */
@@ -100,7 +104,8 @@ export function readSettings(read: SettingReader): SettingsResult {
 
   const portValue = read('loopbackPort') ?? 0;
   const validPort = typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 0 && portValue <= 65535 ? portValue : undefined;
-  if (validPort === undefined) problem('loopbackPort', '"OAuth Anywhere: Loopback Port" must be a whole number from 0 (any free port) to 65535.');
+  const zeroMeans = resolved?.loopbackPort ? `0 means port ${resolved.loopbackPort}, which the ${preset!.label} preset needs` : '0 picks any free port';
+  if (validPort === undefined) problem('loopbackPort', `"OAuth Anywhere: Loopback Port" must be a whole number from 0 to 65535 (${zeroMeans}).`);
   // 0 means "not chosen": a preset whose provider matches redirect URIs exactly has its fixed port.
   const loopbackPort = validPort === 0 ? (resolved?.loopbackPort ?? 0) : validPort;
 
@@ -120,7 +125,7 @@ export function readSettings(read: SettingReader): SettingsResult {
       },
       flow,
       loopbackPort,
-      preset: { id: preset.id, label: preset.label, flows: resolved.flows },
+      preset: { id: preset.id, label: preset.label, flows: resolved.flows, ...(resolved.loopbackPort ? { loopbackPort: resolved.loopbackPort } : {}) },
     },
   };
 }

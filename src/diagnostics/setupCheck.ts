@@ -1,5 +1,6 @@
 import { realClock } from '../oauth/clock.js';
 import type { IdpCapabilities, OAuthClient } from '../oauth/client.js';
+import { listedStrings } from '../oauth/metadataLists.js';
 import type { Clock } from '../oauth/types.js';
 
 /** What "OAuth Anywhere: Configure" learned before saving anything. */
@@ -42,8 +43,8 @@ export async function checkIdentityProvider(createClient: () => SetupClient, clo
   if (!capabilities.authorizationCode && !capabilities.deviceGrant) {
     return { ok: false, problem: `${metadata.issuer} offers neither the authorization code grant nor the device grant, so there is no way to sign in with it.` };
   }
-  const pkce = metadata.code_challenge_methods_supported;
-  const grants = metadata.grant_types_supported;
+  const pkce = listedStrings(metadata.code_challenge_methods_supported);
+  const grants = listedStrings(metadata.grant_types_supported);
   const gaps = [
     !capabilities.deviceGrant && 'No device authorization endpoint: signing in with a code (over SSH, in containers, in the browser) is not possible; the browser sign-in is used instead.',
     !capabilities.authorizationCode && 'No authorization code grant: only signing in with a code is possible.',

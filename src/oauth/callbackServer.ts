@@ -64,7 +64,11 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new OAuthError('port_unavailable', `Cannot listen on ${bindAddress}:${options.port ?? 0} for the sign-in redirect (${error.code ?? error.message}).`));
+      const where = `${bindAddress}:${options.port ?? 0}`;
+      // A fixed port (a preset's, for identity providers that compare redirect URIs exactly) is held
+      // by every sign-in while it waits, so a second one at the same time finds it taken.
+      if (options.port && error.code === 'EADDRINUSE') reject(new OAuthError('port_in_use', `Cannot listen on ${where} for the sign-in redirect: the port is in use (EADDRINUSE).`));
+      else reject(new OAuthError('port_unavailable', `Cannot listen on ${where} for the sign-in redirect (${error.code ?? error.message}).`));
     });
     server.listen(options.port ?? 0, bindAddress, () => resolve());
   });

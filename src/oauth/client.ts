@@ -3,6 +3,7 @@ import { isOAuthError, OAuthError } from './errors.js';
 import { codeRefused, temporaryStatuses, toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
 import { openableUrl, parseEndpoint, parseIssuer } from './endpointUrls.js';
+import { listedStrings } from './metadataLists.js';
 import { readPollError } from './pollAnswer.js';
 import { applyResponseQuirks, noQuirks, scopesToSend, withHarmlessDeviations, type Quirks } from './quirks.js';
 import { realClock } from './clock.js';
@@ -108,7 +109,7 @@ export class OAuthClient {
 
   async capabilities(signal?: AbortSignal): Promise<IdpCapabilities> {
     const as = await this.metadata(signal);
-    const grants = as.grant_types_supported;
+    const grants = listedStrings(as.grant_types_supported);
     return {
       authorizationCode: !!as.authorization_endpoint && (!grants || grants.includes('authorization_code')),
       deviceGrant: !!as.device_authorization_endpoint,
@@ -268,7 +269,7 @@ export class OAuthClient {
     const as = await this.metadata(signal);
     if (!as.end_session_endpoint) return undefined;
     // It carries the ID token: never to an address a browser would reach in clear or not at all.
-    const url = openableUrl(as.end_session_endpoint, 'end_session_endpoint');
+    const url = openableUrl(as.end_session_endpoint, 'end_session_endpoint', this.issuer);
     url.searchParams.set('client_id', this.clientId);
     if (idToken) url.searchParams.set('id_token_hint', idToken);
     return url;
@@ -359,6 +360,11 @@ export class OAuthClient {
     signal?: AbortSignal,
   ): Promise<SignInResult> {
     const receivedAt = this.clock.now();
+    // Without it, the account would be named by the answer's unsigned fields. The browser sign-in's
+    // nonce check already demands it; every other way to complete a sign-in is held to the same rule.
+    if (!body.id_token && this.expectsIdToken(requestedScopes)) {
+      throw new OAuthError('protocol_violation', `The identity provider's token answer carries no ID token, although the sign-in asked for openid.`);
+    }
     if (body.id_token) await this.verifySignature(as, response, signal);
     const tokens = tokenSetFrom(body, requestedScopes, receivedAt);
     const claims = oauth.getValidatedIdTokenClaims(body);
@@ -422,12 +428,12 @@ export class OAuthClient {
       this.logger.info(`No OpenID Connect discovery at ${this.issuer.href}; trying OAuth 2.0 authorization server metadata.`);
       return this.discoverWith('oauth2');
     });
-    const metadata = { ...discovered, ...overrides };
+    // What the identity provider sent; the endpoints set in the settings were checked as settings.
     for (const name of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const) {
-      const value = metadata[name];
-      if (typeof value === 'string') parseEndpoint(name, value, 'the discovery document', 'unsafe_url');
+      const value = discovered[name];
+      if (typeof value === 'string' && !overrides[name]) openableUrl(value, `${name} in the discovery document`, this.issuer);
     }
-    return metadata;
+    return { ...discovered, ...overrides };
   }
 
   private async discoverWith(algorithm: 'oidc' | 'oauth2'): Promise<oauth.AuthorizationServer> {

@@ -3,7 +3,7 @@ import { realClock } from './clock.js';
 import type { OAuthClient } from './client.js';
 import { openableUrl } from './endpointUrls.js';
 import { OAuthError, isOAuthError } from './errors.js';
-import { defaultIntervalSeconds, minimumPollIntervalMs, PollSchedule } from './pollSchedule.js';
+import { defaultIntervalSeconds, maxCodeLifetimeSeconds, minimumPollIntervalMs, PollSchedule, startingInterval } from './pollSchedule.js';
 import type { Clock, Logger, SignInResult } from './types.js';
 import { silentLogger } from './types.js';
 import { isPlainUserCode } from './userCode.js';
@@ -60,12 +60,13 @@ export async function signInWithDeviceGrant(client: OAuthClient, options: Device
   // Counted from the request: the identity provider counts from when it issued the code.
   const requestedAt = clock.now();
   const authorization = await client.startDeviceAuthorization(options.scopes, options.signal);
-  const expiresAt = requestedAt + authorization.expires_in * 1000;
+  const lifetime = codeLifetime(authorization.expires_in, logger);
+  const expiresAt = requestedAt + lifetime * 1000;
   const prompt = promptFor(client, authorization, expiresAt, logger);
-  const schedule = new PollSchedule(intervalFor(authorization.interval, options.minimumIntervalMs ?? minimumPollIntervalMs, logger));
+  const schedule = new PollSchedule(intervalFor(authorization.interval, lifetime, options.minimumIntervalMs ?? minimumPollIntervalMs, logger));
 
   options.onPrompt(prompt);
-  logger.info(`Device sign-in started: polling every ${schedule.intervalMs / 1000} s for up to ${authorization.expires_in} s.`);
+  logger.info(`Device sign-in started: polling every ${schedule.intervalMs / 1000} s for up to ${lifetime} s.`);
 
   let polls = 0;
   /** The last poll the identity provider may have acted on without its answer arriving, until a real answer. */
@@ -73,7 +74,7 @@ export async function signInWithDeviceGrant(client: OAuthClient, options: Device
   let unavailable: OAuthError | undefined;
   for (;;) {
     const wait = schedule.nextWaitMs();
-    if (clock.now() + wait > expiresAt) throw endedAtExpiry(authorization.expires_in, lostAnswer, unavailable);
+    if (clock.now() + wait > expiresAt) throw endedAtExpiry(lifetime, lostAnswer, unavailable);
     await clock.sleep(wait, options.signal);
     polls++;
     let answer: Awaited<ReturnType<OAuthClient['pollDeviceCode']>>;
@@ -107,11 +108,11 @@ export async function signInWithDeviceGrant(client: OAuthClient, options: Device
 
 /** The prompt, with every URL checked before anyone sees or opens it. */
 function promptFor(client: OAuthClient, authorization: oauth.DeviceAuthorizationResponse, expiresAt: number, logger: Logger): DeviceCodePrompt {
-  const verificationUri = openableUrl(authorization.verification_uri, 'verification_uri').href;
+  const verificationUri = openableUrl(authorization.verification_uri, 'verification_uri', client.issuer).href;
   let verificationUriComplete: string | undefined;
   if (authorization.verification_uri_complete !== undefined) {
     try {
-      verificationUriComplete = openableUrl(authorization.verification_uri_complete, 'verification_uri_complete').href;
+      verificationUriComplete = openableUrl(authorization.verification_uri_complete, 'verification_uri_complete', client.issuer).href;
     } catch (error) {
       logger.warn(`${(error as Error).message} The code is offered without it.`);
     }
@@ -129,25 +130,34 @@ function promptFor(client: OAuthClient, authorization: oauth.DeviceAuthorization
   };
 }
 
-function intervalFor(announced: number | undefined, floorMs: number, logger: Logger): number {
-  if (announced === undefined) {
-    logger.debug(`The identity provider sent no polling interval; polling every ${defaultIntervalSeconds} s (RFC 8628).`);
-    return Math.max(floorMs, defaultIntervalSeconds * 1000);
-  }
-  if (announced * 1000 < floorMs) {
-    logger.debug(`The identity provider asked for a poll every ${announced} s; polling every ${floorMs / 1000} s, the least this extension waits.`);
-  }
-  return Math.max(floorMs, announced * 1000);
+function codeLifetime(expiresIn: number, logger: Logger): number {
+  if (expiresIn <= maxCodeLifetimeSeconds) return expiresIn;
+  logger.info(`The identity provider gave the code ${expiresIn} s to live; waiting for its approval at most ${maxCodeLifetimeSeconds} s.`);
+  return maxCodeLifetimeSeconds;
 }
 
-/** A poll's final error, read in the light of what came before: a lost answer, or the code's age. */
+function intervalFor(announced: number | undefined, lifetime: number, floorMs: number, logger: Logger): number {
+  const { intervalMs, adjusted } = startingInterval(announced, lifetime, floorMs);
+  const every = `polling every ${intervalMs / 1000} s`;
+  if (adjusted === 'absent') logger.debug(`The identity provider sent no polling interval; ${every} (RFC 8628's default is ${defaultIntervalSeconds} s).`);
+  if (adjusted === 'floor') logger.debug(`The identity provider asked for a poll every ${announced} s; ${every}, the least this extension waits.`);
+  if (adjusted === 'ceiling') logger.debug(`The identity provider asked for a poll every ${announced} s; ${every}: at most a minute, and at most half the time the code lives.`);
+  return intervalMs;
+}
+
+/**
+ * A poll's final error, read in the light of what came before: a lost answer, or the code's age.
+ * After a lost answer, a refused code (invalid_grant, or expired_token at providers that say so of
+ * a spent code) most likely means that the lost answer carried the tokens.
+ */
 function finalError(error: unknown, context: { lostAnswer: OAuthError | undefined; expired: boolean }): unknown {
-  if (!isOAuthError(error) || error.details.oauthError !== 'invalid_grant') return error;
+  if (!isOAuthError(error)) return error;
+  const code = error.details.oauthError;
   const details = { ...error.details, cause: error };
-  if (context.lostAnswer) {
-    return new OAuthError('answer_lost', `An earlier poll's answer was lost (${context.lostAnswer.message}), and now the identity provider refuses the device code (invalid_grant): that poll most likely signed you in, and a device code works only once.`, details);
+  if (context.lostAnswer && (code === 'invalid_grant' || code === 'expired_token')) {
+    return new OAuthError('answer_lost', `An earlier poll's answer was lost (${context.lostAnswer.message}), and now the identity provider refuses the device code (${code}): that poll most likely signed you in, and a device code works only once.`, details);
   }
-  if (context.expired) return new OAuthError('code_expired', 'The identity provider refused the device code (invalid_grant) once it had expired.', details);
+  if (code === 'invalid_grant' && context.expired) return new OAuthError('code_expired', 'The identity provider refused the device code (invalid_grant) once it had expired.', details);
   return error;
 }
 

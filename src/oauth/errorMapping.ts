@@ -102,6 +102,7 @@ function fromProcessingError(error: oauth.OperationProcessingError, action: stri
       const status = response?.status;
       const retryAfter = retryAfterSeconds(response?.headers.get('retry-after'));
       const wait = retryAfter !== undefined ? ` It asked to retry after ${retryAfter} s.` : '';
+      if (response && status !== undefined && status >= 300 && status < 400) return redirected(response, action);
       const reason = status !== undefined && temporaryStatuses.has(status) ? 'idp_unavailable' : 'idp_failed';
       return new OAuthError(reason, `The identity provider answered HTTP ${status ?? '(unknown)'} while ${action}.${wait}`, { status, retryAfterSeconds: retryAfter });
     }
@@ -128,6 +129,24 @@ function fromProcessingError(error: oauth.OperationProcessingError, action: stri
       if (/\bJWT\b.*\bclaim\b|ID Token/i.test(error.message)) return new OAuthError('id_token_rejected', `Checking the ID token while ${action}: ${plain(error.message)}.`);
       return new OAuthError('protocol_violation', `The identity provider's answer is not valid while ${action} (${plain(error.message)}).`);
   }
+}
+
+/**
+ * A redirect: oauth4webapi follows none, on purpose (a token request must not be re-sent elsewhere).
+ * Where it points (origin and path only: a query may carry anything) usually shows the right address.
+ */
+function redirected(response: Response, action: string): OAuthError {
+  const location = response.headers.get('location');
+  let target = '';
+  try {
+    if (location) {
+      const url = new URL(location, response.url || undefined);
+      target = `, a redirect to ${untrustedText(`${url.origin}${url.pathname}`, 200)}`;
+    }
+  } catch {
+    target = ', a redirect to an address that is not a URL';
+  }
+  return new OAuthError('redirected', `The identity provider answered HTTP ${response.status}${target}, while ${action}; OAuth requests do not follow redirects.`, { status: response.status });
 }
 
 /** oauth4webapi's own message, as one plain line (it quotes field names). */

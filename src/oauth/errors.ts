@@ -34,6 +34,7 @@ export type FailureReason =
   | 'grant_rejected' // an authorization or device code refused while it should still work
   | 'client_rejected' // invalid_client, unauthorized_client, unsupported_grant_type
   | 'scope_rejected' // invalid_scope
+  | 'redirected' // an HTTP redirect, which OAuth requests do not follow: most often a wrong issuer URL
   | 'not_json' // an answer that is not JSON (HTML, a login page, a truncated body)
   | 'too_large' // an answer over the size limit
   | 'issuer_missing' // RFC 9207: the authorization response lacks the promised `iss`
@@ -45,7 +46,8 @@ export type FailureReason =
   | 'unsafe_url' // a URL from the identity provider that is not https (or http on loopback)
   | 'settings' // a setting that cannot work
   | 'metadata_incomplete' // the provider's metadata lacks an endpoint the step needs
-  | 'port_unavailable' // the loopback port cannot be opened
+  | 'port_in_use' // the fixed loopback port is taken: most often by another sign-in in progress
+  | 'port_unavailable' // the loopback port cannot be opened for another reason
   | 'unsupported' // the provider does not offer the flow at all
   | 'browser_unavailable'
   | 'unexpected'; // a failure outside every case above (a bug, or something unforeseen)
@@ -66,6 +68,7 @@ export const reasonKinds: Readonly<Record<FailureReason, OAuthErrorKind>> = {
   grant_rejected: 'invalid_grant',
   client_rejected: 'misconfigured',
   scope_rejected: 'misconfigured',
+  redirected: 'misconfigured',
   not_json: 'invalid_response',
   too_large: 'invalid_response',
   issuer_missing: 'invalid_response',
@@ -77,6 +80,7 @@ export const reasonKinds: Readonly<Record<FailureReason, OAuthErrorKind>> = {
   unsafe_url: 'invalid_response',
   settings: 'misconfigured',
   metadata_incomplete: 'misconfigured',
+  port_in_use: 'misconfigured',
   port_unavailable: 'misconfigured',
   unsupported: 'unsupported',
   browser_unavailable: 'browser_unavailable',

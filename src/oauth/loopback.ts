@@ -5,6 +5,7 @@ import { startCallbackServer } from './callbackServer.js';
 import type { OAuthClient } from './client.js';
 import { OAuthError } from './errors.js';
 import { toOAuthError } from './errorMapping.js';
+import { listedStrings } from './metadataLists.js';
 import { parsePastedResponse } from './pastedResponse.js';
 import { untrustedText } from './untrustedText.js';
 import { describeDuration } from './duration.js';
@@ -93,7 +94,8 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   if (!as.authorization_endpoint) {
     throw new OAuthError('unsupported', `${client.issuer.href} offers no authorization endpoint (browser sign-in).`);
   }
-  if (as.code_challenge_methods_supported && !as.code_challenge_methods_supported.includes('S256')) {
+  const pkceMethods = listedStrings(as.code_challenge_methods_supported);
+  if (pkceMethods && !pkceMethods.includes('S256')) {
     logger.warn(`${client.issuer.href} does not list PKCE S256 in its metadata; sending it anyway, as this extension never signs in without PKCE.`);
   }
 

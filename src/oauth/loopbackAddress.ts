@@ -17,3 +17,14 @@ export function isLoopbackHost(hostname: string): boolean {
 export function isAllowedEndpointUrl(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
+
+/**
+ * A URL the identity provider sent (its metadata, a verification URI): https, or plain http on a
+ * loopback host only when the identity provider is itself plain http on a loopback host (one for
+ * development). An https identity provider has no reason to send the browser, or an ID token, to a
+ * port on the user's own machine, where anything may listen.
+ */
+export function isAllowedIdpUrl(url: URL, issuer: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return isAllowedEndpointUrl(url) && issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname);
+}

@@ -1,3 +1,5 @@
+import { untrustedText } from './untrustedText.js';
+
 /**
  * The ways real identity providers bend OAuth 2.0, each behind one name. A preset (presets.ts) turns
  * on the quirks its provider needs. A few deviations are harmless and widespread, so every provider
@@ -138,14 +140,15 @@ export function applyResponseQuirks(quirks: Quirks, fetch: Fetch, noted: (deviat
     if (form) noted(`a form-encoded answer from ${where}`);
 
     if (typeof object.error === 'string') {
+      // The identity provider's text, on its way into a log line: one line, no control characters.
+      const code = untrustedText(object.error, 64);
       const alias = quirks.errorCodeAliases?.[object.error];
-      const error = alias ?? object.error;
       if (alias) {
-        accepted(`the error code "${object.error}" from ${where}, read as "${alias}"`);
+        accepted(`the error code "${code}" from ${where}, read as "${alias}"`);
         object.error = alias;
       }
       if (quirks.errorsWithStatus200 && status === 200 && object.access_token === undefined) {
-        accepted(`an error answer ("${error}") with HTTP 200 from ${where}, read as HTTP 400`);
+        accepted(`an error answer ("${alias ?? code}") with HTTP 200 from ${where}, read as HTTP 400`);
         status = 400;
       }
     }

@@ -27,11 +27,13 @@ function plainLine(text: string, maxLength: number): string {
 }
 
 /**
- * C0 and C1 controls (tab and line breaks become spaces instead), DEL, zero-width characters and
- * bidirectional overrides and isolates.
+ * C0 and C1 controls (tab and line breaks become spaces instead), DEL, zero-width characters,
+ * bidirectional overrides and isolates, and the characters that show as nothing or as a blank while
+ * being no space: soft hyphen, combining grapheme joiner, Mongolian vowel separator, the Hangul
+ * fillers, interlinear annotation marks and the tag characters (which can smuggle hidden ASCII).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const invisible = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+// eslint-disable-next-line no-control-regex, no-misleading-character-class -- matching control and combining characters one by one is the point
+const invisible = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u034f\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
 
 export function stripInvisible(text: string): string {
   return text.replace(invisible, '');

@@ -82,6 +82,11 @@ export const reasonTexts: Readonly<Record<Exclude<FailureReason, 'cancelled'>, R
     todo: 'Compare "OAuth Anywhere: Scopes" (and what the calling extension asks for) with the scopes the client may have.',
     settings: true,
   },
+  redirected: {
+    happened: 'The identity provider sent the request to another address.',
+    todo: 'Check the issuer URL (and "OAuth Anywhere: Endpoints" if set): a redirect most often means it is not the exact address the identity provider states, such as a missing realm, tenant or path, or http where https is needed.',
+    settings: true,
+  },
   not_json: {
     happened: "The identity provider's answer was not an OAuth answer at all.",
     todo: 'Check the issuer URL, and that no proxy or captive portal answers in its place.',
@@ -130,9 +135,14 @@ export const reasonTexts: Readonly<Record<Exclude<FailureReason, 'cancelled'>, R
     todo: 'Name the missing endpoint in "OAuth Anywhere: Endpoints"; Troubleshoot lists what the identity provider offers.',
     settings: true,
   },
+  port_in_use: {
+    happened: "The sign-in's fixed loopback port is taken, most likely by another sign-in in progress in this or another VS Code window.",
+    todo: 'Finish or cancel that sign-in first, or sign in with a code, which needs no port ("OAuth Anywhere: Flow" set to "device"). If another program holds the port, set "OAuth Anywhere: Loopback Port" to a free port and register http://127.0.0.1:PORT/callback with the identity provider.',
+    settings: true,
+  },
   port_unavailable: {
     happened: 'The sign-in could not listen on its loopback port.',
-    todo: 'Set "OAuth Anywhere: Loopback Port" to 0 (any free port) or to a port nothing else uses.',
+    todo: 'Set "OAuth Anywhere: Loopback Port" to a free port from 1024 up, and register http://127.0.0.1:PORT/callback if the identity provider compares redirect addresses exactly. 0 picks any free port, except with the Okta and GitLab presets, where it means their port 28130.',
     settings: true,
   },
   unsupported: {

@@ -235,7 +235,8 @@ function endReason(state: SignInState): OAuthError {
 export function browserEndedEvent(error: unknown, situation: { awaitingPaste: boolean; fallback: 'device' | 'paste'; deviceGrant: boolean }): SignInEvent {
   if (isOAuthError(error, 'cancelled')) return { type: 'cancelled', error };
   if (situation.awaitingPaste) return { type: 'nothingToPaste', error };
-  if (reasonOf(error) === 'port_unavailable' && situation.deviceGrant) return { type: 'portUnavailable', error };
+  const reason = reasonOf(error);
+  if ((reason === 'port_in_use' || reason === 'port_unavailable') && situation.deviceGrant) return { type: 'portUnavailable', error };
   if (isOAuthError(error, 'browser_unavailable') && situation.fallback === 'device') return { type: 'browserUnavailable' };
   return { type: 'browserFailed', error };
 }

@@ -10,6 +10,13 @@ import type { Translate } from './errorMessages.js';
  * syntax in it.
  */
 
+export const copyCodeCommand = 'oauthAnywhere.copyCodeAndOpenBrowser';
+export const useCodeInsteadCommand = 'oauthAnywhere.useCodeInstead';
+export const pasteInsteadCommand = 'oauthAnywhere.pasteResponseInstead';
+export const showQrCodeCommand = 'oauthAnywhere.showQrCode';
+/** Every command a sign-in notification links to: no other command may ever appear as a link in one. */
+export const notificationCommands: readonly string[] = [copyCodeCommand, showQrCodeCommand, useCodeInsteadCommand, pasteInsteadCommand];
+
 /** `command:id?["arg"]`: a command link that names its sign-in, so two sign-ins never mix up their buttons. */
 export function commandUri(command: string, ...args: string[]): string {
   return `command:${command}${args.length ? `?${encodeURIComponent(JSON.stringify(args))}` : ''}`;

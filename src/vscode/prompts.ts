@@ -2,13 +2,8 @@ import * as vscode from 'vscode';
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import { openIdentityProviderPage } from './openExternal.js';
 import { askForPastedResponse } from './pasteBox.js';
-import { commandUri, deviceCodeMessage, redirectHint } from './promptTexts.js';
+import { commandUri, copyCodeCommand, deviceCodeMessage, pasteInsteadCommand, redirectHint, showQrCodeCommand, useCodeInsteadCommand } from './promptTexts.js';
 import type { BrowserWaitOptions, PasteOptions, SignInSurfaces } from './signInView.js';
-
-export const copyCodeCommand = 'oauthAnywhere.copyCodeAndOpenBrowser';
-export const useCodeInsteadCommand = 'oauthAnywhere.useCodeInstead';
-export const pasteInsteadCommand = 'oauthAnywhere.pasteResponseInstead';
-export const showQrCodeCommand = 'oauthAnywhere.showQrCode';
 
 /** Shows a device code on another surface (the QR code panel) until the returned disposable goes. */
 export type DeviceCodeViewer = (prompt: DeviceCodePrompt) => vscode.Disposable | undefined;

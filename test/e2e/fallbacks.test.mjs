@@ -462,16 +462,17 @@ describe('OAuth Anywhere fallbacks in code-server: detection, paste, troubleshoo
     assert.match(text, /^# OAuth Anywhere: sign-in troubleshooting report/);
     assert.match(section('VS Code and the provider'), /OAuth Anywhere \d+\.\d+\.\d+[\s\S]*authentication provider id "oauth-anywhere"/);
     const where = section('Where the extension runs');
-    assert.ok(where.includes(`remote: ${new URL(env.server.url).host}`), where);
+    // Text the report did not write itself is quoted as inline code.
+    assert.ok(where.includes(`remote: \`${new URL(env.server.url).host}\``), where);
     assert.match(where, /UI: web/);
     assert.match(where, /extension host side: workspace/);
-    assert.match(section('Settings'), new RegExp(`issuer: ${idp.issuer}[\\s\\S]*client id: ${idp.clientId}`));
+    assert.match(section('Settings'), new RegExp(`issuer: \`${idp.issuer}\`[\\s\\S]*client id: \`${idp.clientId}\``));
     const discovery = section('Discovery');
     assert.match(discovery, /matches the setting/);
     assert.match(discovery, /answered in \d+ ms/);
     assert.match(discovery, /TLS: plain http/);
-    assert.match(section('What the identity provider offers'), /device authorization endpoint: http:\/\/127\.0\.0\.2:\d+\/device\/auth[\s\S]*grant types: .*refresh_token/);
-    assert.match(section('Flow'), /would use: device, then loopback[\s\S]*why: remote/);
+    assert.match(section('What the identity provider offers'), /device authorization endpoint: `http:\/\/127\.0\.0\.2:\d+\/device\/auth`[\s\S]*grant types: .*`refresh_token`/);
+    assert.match(section('Flow'), /would use: device, then loopback[\s\S]*why: `remote/);
     assert.match(section('Clock'), /clock minus this machine's: -?\d+ s/);
     assert.match(section('Loopback callback server'), /listening on 127\.0\.0\.1:\d+ works/);
     assert.match(section('Secret storage'), /write, read and delete round trip works/);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { SELECTORS, runCommand, screenshot } from './browser.mjs';
+import { runCommand, screenshot } from './browser.mjs';
 import { DEFAULT_SETTINGS } from './codeServer.mjs';
 import { REPO_ROOT } from './provision.mjs';
 import { artifactLeaks, lastExtensionLogLine, readSecretLedger } from './runRecords.mjs';
@@ -23,6 +23,8 @@ const UI_TIMEOUT = 60_000;
 /** A command that exists in every VS Code: were the link live, a click would open the Settings editor. */
 const IDP_COMMAND = 'command:workbench.action.openSettings';
 const HOSTILE_CODE = `WDJB-[Settings](${IDP_COMMAND})`;
+/** The links the device code notification itself carries: "Copy code and open browser" and "Show QR code" (src/vscode/promptTexts.ts). */
+const OWN_PROMPT_LINK = /^command:oauthAnywhere\.(copyCodeAndOpenBrowser|showQrCode)\?/;
 const HOSTILE_DESCRIPTION = `Denied by policy. [Review your settings](${IDP_COMMAND}?%5B%22oauthAnywhere%22%5D) <b>now</b>`;
 const log = (message) => process.stderr.write(`[e2e hostile-idp] ${message}\n`);
 
@@ -34,9 +36,9 @@ async function shot(name) {
   report.screenshots.push(path.relative(REPO_ROOT, file));
 }
 
-/** The href of every link rendered in the text of a visible notification (its buttons and toolbar are no links). */
-async function notificationLinks() {
-  return env.page.locator(`${SELECTORS.notificationToast} .notification-list-item-message a`).evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href') ?? ''));
+/** The href of every link rendered in a notification's text (its buttons and toolbar are no links). */
+async function notificationLinks(notification) {
+  return notification.locator('.notification-list-item-message a').evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href') ?? ''));
 }
 
 /** Waits for the notification whose text matches, and records its text, every rendered link and a screenshot under `name`. */
@@ -44,7 +46,7 @@ async function readNotification(pattern, name) {
   const notification = toast(env.page, pattern);
   await notification.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const text = await toastMessage(notification);
-  const links = await notificationLinks();
+  const links = await notificationLinks(notification);
   report.checks[name] = { text, links };
   await shot(name);
   return { notification, text, links };
@@ -79,7 +81,7 @@ describe('an identity provider whose texts carry command links (code-server + Ch
       assert.ok(promptText.includes('WDJB-[Settings]\u200b(command:workbench.action.openSettings)'), `the code is shown, as text: ${promptText}`);
       assert.match(promptText, /characters that sign-in codes do not have/, 'with a warning');
       assert.ok(promptLinks.some((href) => href.startsWith('command:oauthAnywhere.copyCodeAndOpenBrowser?')), 'the extension\'s own link is rendered');
-      assert.deepEqual(promptLinks.filter((href) => !href.startsWith('command:oauthAnywhere.')), [], 'no other link');
+      assert.deepEqual(promptLinks.filter((href) => !OWN_PROMPT_LINK.test(href)), [], 'no other link, not even to another of the extension\'s commands');
       assert.match(lastExtensionLogLine(env.userDataDir, /user code with characters codes do not have/) ?? '', /\[warning\]/);
 
       // The next poll is answered with a denial whose description carries a command link.
@@ -87,7 +89,7 @@ describe('an identity provider whose texts carry command links (code-server + Ch
       const { notification: failure, text: failureText, links: failureLinks } = await readNotification(/OAuth Anywhere sign-in failed/, 'error-description-as-text');
       assert.match(failureText, /The sign-in was declined\. .*access_denied.*Denied by policy\. \[Review your settings\]\u200b\(command:workbench\.action\.openSettings/);
       assert.ok(failureText.includes('<b>now</b>'), 'markup is text too');
-      assert.deepEqual(failureLinks.filter((href) => !href.startsWith('command:oauthAnywhere.')), [], 'no link but the extension\'s own');
+      assert.deepEqual(failureLinks, [], 'no link at all: a failure notification acts through its buttons');
       for (const label of ['Troubleshoot', 'Show Log']) assert.ok(await failure.locator('.monaco-button', { hasText: label }).isVisible(), `offers ${label}`);
       assert.equal(await page.locator('.tab', { hasText: /^Settings$/ }).count(), 0, 'the identity provider\'s command never ran');
     } catch (error) {

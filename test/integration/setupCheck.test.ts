@@ -33,6 +33,13 @@ describe('Configure: the discovery check before saving, against oidc-provider', 
     await meager.close();
   });
 
+  it('metadata lists that are no lists: read as not listed, not a TypeError', async () => {
+    idp.injectFault('discovery', { kind: 'edit_answer', set: { code_challenge_methods_supported: { S256: true }, grant_types_supported: 'refresh_token' } });
+    const check = await checkIdentityProvider(clientFor(idp.issuer, idp.clientId));
+    assert.ok(check.ok, JSON.stringify(check));
+    assert.deepEqual(check.gaps, ['PKCE S256 is not listed: this extension always sends it, and the identity provider may refuse the sign-in.']);
+  });
+
   it('a complete identity provider: ok, nothing missing, the issuer as discovery states it', async () => {
     const check = await checkIdentityProvider(clientFor(idp.issuer, idp.clientId));
     assert.ok(check.ok, JSON.stringify(check));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import MarkdownIt from 'markdown-it';
 import { after, before, describe, it } from 'node:test';
 import { readSettings } from '../../src/config.js';
 import { renderReport, troubleshoot } from '../../src/diagnostics/troubleshoot.js';
@@ -24,7 +25,7 @@ describe('troubleshooting report against oidc-provider', () => {
     const byTitle = new Map(checks.map((check) => [check.title, check]));
     assert.equal(byTitle.get('Discovery')?.status, 'ok');
     assert.match(byTitle.get('Discovery')!.lines.join('\n'), /plain http \(allowed only because the issuer is a loopback address\)/);
-    assert.match(byTitle.get('What the identity provider offers')!.lines.join('\n'), /device authorization endpoint: http:\/\/127\.0\.0\.1:\d+\/device\/auth/);
+    assert.match(byTitle.get('What the identity provider offers')!.lines.join('\n'), /device authorization endpoint: `http:\/\/127\.0\.0\.1:\d+\/device\/auth`/);
     assert.match(byTitle.get('Flow')!.lines.join('\n'), /would use: device, then loopback[\s\S]*ssh-remote/);
     assert.match(byTitle.get('Clock')!.lines.join('\n'), /clock minus this machine's: -?[01] s/);
     assert.equal(byTitle.get('Loopback callback server')?.status, 'ok');
@@ -32,6 +33,12 @@ describe('troubleshooting report against oidc-provider', () => {
     const report = renderReport(checks, new Date());
     assert.match(report, /^# OAuth Anywhere: sign-in troubleshooting report/);
     assert.match(report, new RegExp(idp.clientId));
+  });
+
+  it('says which port a preset that compares redirect URIs exactly fixes, and which address to register', async () => {
+    const checks = await troubleshoot({ environment: remote, settings: settingsFor({ preset: 'gitlab', domain: 'https://gitlab.example.test', clientId: 'x', loopbackPort: 0 }), secrets: createSharedSecrets().window(), recentErrors: [], timeoutMs: 200 });
+    const settings = checks.find((check) => check.title === 'Settings')!.lines.join('\n');
+    assert.match(settings, /loopback port: 28130 \(the GitLab preset's: 0 means this port with it; register http:\/\/127\.0\.0\.1:28130\/callback\)/);
   });
 
   it('says how this window meets the other windows of its machine: the runtime directory and the windows there', async () => {
@@ -77,7 +84,8 @@ describe('troubleshooting report against oidc-provider', () => {
       assert.equal(checks.find((check) => check.title === 'Discovery')?.status, 'fail');
       const bind = checks.find((check) => check.title === 'Loopback callback server')!;
       assert.equal(bind.status, 'fail');
-      assert.match(bind.lines.join('\n'), /EADDRINUSE/);
+      assert.match(bind.lines.join('\n'), /in use \(EADDRINUSE\): .*a sign-in in progress/);
+      assert.doesNotMatch(bind.lines.join('\n'), /to 0\b/, 'no advice that cannot help with a preset that fixes the port');
     } finally {
       blocker.close();
     }
@@ -90,5 +98,32 @@ describe('troubleshooting report against oidc-provider', () => {
     assert.ok(!report.includes(jwt));
     assert.ok(!report.includes('abc123456'));
     assert.match(report, /refresh failed for \[redacted\]/);
+  });
+
+  it("renders the identity provider's strings as inert text: no link, image, HTML or section of its own, and unsafe URLs marked as refused", async () => {
+    const hostile = '[Open](command:workbench.action.terminal.new)\n\n## ✅ Settings\n- all good ![x](https://tracker.example/p.png) <img src=x onerror=alert(1)> https://evil.example/x `code` **bold**';
+    idp.injectFault('discovery', { kind: 'edit_answer', set: {
+      grant_types_supported: ['authorization_code', 'refresh_token', hostile],
+      end_session_endpoint: 'javascript:alert(1)',
+      code_challenge_methods_supported: ['S256', '<img src=x onerror=alert(1)>', 42],
+    } }, 1);
+    const checks = await troubleshoot({ environment: { ...remote, remoteName: 'ssh-remote+[x](https://evil.example)' }, settings: settingsFor({ issuer: idp.issuer, clientId: idp.clientId }), secrets: createSharedSecrets().window(), recentErrors: [hostile] });
+    const report = renderReport(checks, new Date(0));
+    // VS Code's Markdown preview renders with markdown-it, HTML and bare links included.
+    const html = new MarkdownIt({ html: true, linkify: true }).render(report);
+    assert.doesNotMatch(html, /<a |<img|<script|<strong>/, html);
+    assert.equal((html.match(/<h2>/g) ?? []).length, checks.length, 'one section per check, none forged');
+    assert.equal((html.match(/<h1>/g) ?? []).length, 1);
+    const offers = checks.find((check) => check.title === 'What the identity provider offers')!.lines.join('\n');
+    assert.match(offers, /end session endpoint: refused \(.*javascript:, not https.*\)/);
+    assert.match(offers, /PKCE methods: `S256`, `<img src=x onerror=alert\(1\)>`/);
+    assert.ok(report.includes('`[Open]\u200b(command:workbench.action.terminal.new) ## ✅ Settings - all good'), 'the text is there to read, as sent, on one line');
+    assert.doesNotMatch(report, /\]\(command:/, 'no link syntax even in the Markdown source');
+
+    idp.injectFault('discovery', { kind: 'edit_answer', set: { grant_types_supported: 'authorization_code refresh_token', code_challenge_methods_supported: { S256: true } } }, 1);
+    const odd = await troubleshoot({ environment: remote, settings: settingsFor({ issuer: idp.issuer, clientId: `${idp.clientId}-2` }), secrets: createSharedSecrets().window(), recentErrors: [] });
+    const oddOffers = odd.find((check) => check.title === 'What the identity provider offers')!.lines.join('\n');
+    assert.match(oddOffers, /grant types: not a list \(ignored\)/);
+    assert.match(oddOffers, /PKCE methods: not a list \(ignored\)/);
   });
 });

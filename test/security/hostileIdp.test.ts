@@ -20,6 +20,8 @@ import { gatedClock, virtualClock } from '../support/clocks.js';
 import { DEMO_ACCOUNT, DEVICE_CODE_GRANT, REDIRECT_REFUSING_CLIENT_ID, startTestIdp, type Fault, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
 import { assertPlainNotification, format, invisibleCharacters, notificationLinks } from '../support/renderedText.js';
+import { deviceSessionManager } from '../support/deviceSessionManager.js';
+import { createSharedSecrets } from '../support/memorySecretStorage.js';
 import { findLeaks, recordOutput } from '../support/secretLedger.js';
 import { meanwhile } from '../support/meanwhile.js';
 
@@ -231,6 +233,15 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.equal(url?.origin, 'https://idp.example.test');
     });
 
+    it('discovery answered with a redirect: the issuer URL is named as the likely cause, not the identity provider', async () => {
+      idp.injectFault('discovery', { kind: 'status', status: 301, headers: { location: `${idp.issuer}/realms/x/.well-known/openid-configuration?q=1` }, body: '' });
+      const error = await clientFor().metadata().catch((caught: unknown) => caught);
+      const reported = assertReported(error, 'redirected', 'discovery redirected');
+      assert.match(reported.message, /HTTP 301, a redirect to http:\/\/127\.0\.0\.1:\d+\/realms\/x\/\.well-known\/openid-configuration/);
+      assert.doesNotMatch(reported.message, /q=1/, 'no query of the IdP\'s address');
+      assert.match(signInFailureMessage('redirected', reported.message, format)!.message, /issuer URL/);
+    });
+
     it('an authorization_endpoint that is not https is refused with the metadata', async () => {
       idp.injectFault('discovery', { kind: 'edit_answer', set: { authorization_endpoint: 'http://idp.example.test/auth' } });
       const error = await clientFor().metadata().catch((caught: unknown) => caught);
@@ -260,6 +271,50 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(strings.result, String(strings.error));
       assert.deepEqual(strings.clock.sleeps, [3_000]);
       assert.ok(debugLine(/interval as the string "3"/) && debugLine(/expires_in as the string "900"/));
+    });
+
+    for (const [label, set] of [
+      ['numbers', { interval: 3_000_000, expires_in: 1e306 }],
+      ['strings', { interval: '3000000', expires_in: '94608000' }],
+    ] as const) {
+      it(`an interval of 35 days and a code that lives for ages (${label}): polls a minute apart, and the sign-in ends after 30 minutes`, async () => {
+        idp.injectFault('device_authorization', { kind: 'edit_answer', set });
+        const clock = virtualClock();
+        // A bound for the test itself: a sign-in that would wait for ages is stopped after 100 polls.
+        const stop = new AbortController();
+        const bounded = { now: () => clock.now(), sleep: (ms: number, signal?: AbortSignal) => (clock.sleeps.length >= 100 ? (stop.abort(), clock.sleep(ms, signal)) : clock.sleep(ms, signal)) };
+        let prompt: DeviceCodePrompt | undefined;
+        const error = await signInWithDeviceGrant(clientFor(), { logger: logs, scopes, clock: bounded, signal: stop.signal, onPrompt: (shown) => (prompt = shown) }).catch((caught: unknown) => caught);
+        assert.ok(prompt);
+        assert.equal(prompt.expiresAt - clock.at[0]! + clock.sleeps[0]!, 1_800_000, 'the code is given 30 minutes');
+        assertReported(error, 'code_expired', 'a code that lives for ages');
+        assert.match((error as Error).message, /expired after 1800 s/);
+        assert.deepEqual(clock.sleeps, Array(30).fill(60_000), 'a poll a minute, for 30 minutes');
+        assert.equal(polls().length, 30);
+        assert.ok(logs.lines.some((line) => line.startsWith('info ') && /code .* to live; waiting for its approval at most 1800 s/.test(line)), logs.lines.join('\n'));
+        assert.ok(debugLine(/asked for a poll every 3000000 s; polling every 60 s/));
+      });
+    }
+
+    it('an interval of 35 days on the real clock: no poll at all within a second (setTimeout would have fired after 1 ms)', async () => {
+      idp.injectFault('device_authorization', { kind: 'edit_answer', set: { interval: 3_000_000, expires_in: 100_000_000 } });
+      const stop = new AbortController();
+      let shown: () => void;
+      const prompted = new Promise<void>((resolve) => (shown = resolve));
+      const signIn = signInWithDeviceGrant(clientFor(), { logger: logs, scopes, signal: stop.signal, onPrompt: () => shown() }).catch((caught: unknown) => caught);
+      await prompted;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      stop.abort();
+      assert.equal(reasonOf(await signIn), 'cancelled');
+      assert.equal(polls().length, 0);
+    });
+
+    it('an interval longer than the code lives: polled all the same before it expires, so "not approved in time" is true', async () => {
+      idp.injectFault('device_authorization', { kind: 'edit_answer', set: { interval: 600, expires_in: 10 } });
+      const { error, clock } = await approvedDeviceSignIn(clientFor(), { approve: false });
+      assertReported(error, 'code_expired', 'interval longer than the code lives');
+      assert.deepEqual(clock.sleeps, [5_000, 5_000], 'twice while the code lives');
+      assert.equal(polls().length, 2);
     });
 
     /** One unusual answer, then the IdP's own (the tokens): what the client waited after it, or how it ended. */
@@ -298,6 +353,17 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       });
     }
 
+    it('an error code with a line break and escape sequences in an HTTP 200 answer: logged on one line, without control characters', async () => {
+      idp.injectFault('token', { kind: 'status', status: 200, body: JSON.stringify({ error: 'slow\n2031-01-01 [error] forged line\u001b[2K\r' }) });
+      const { error } = await approvedDeviceSignIn();
+      assertReported(error, 'idp_failed', 'a forged error code');
+      const noted = logs.lines.filter((line) => /with HTTP 200/.test(line));
+      assert.equal(noted.length, 1, logs.lines.join('\n'));
+      assert.match(noted[0]!, /an error answer \("slow 2031-01-01 \[error\]\u200b forged line［2K"\) with HTTP 200/);
+      // eslint-disable-next-line no-control-regex -- looking for control characters
+      assert.ok(logs.lines.every((line) => !/[\u0000-\u001f\u007f-\u009f]/.test(line)), 'no line break or control character in any log line');
+    });
+
     it('a token answer that arrives after the client gave up: the sign-in ends saying that it may have happened, and never silently', async () => {
       idp.injectFault('token', { kind: 'late_answer', ms: requestTimeoutMs * 2 });
       const { result, error } = await approvedDeviceSignIn(clientFor({ timeoutMs: requestTimeoutMs }));
@@ -307,6 +373,16 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(idp.issued.some((secret) => secret.kind === 'access_token'), 'the IdP did issue tokens: the answer that carried them was lost');
       assert.deepEqual(polls().map((poll) => poll.injected ?? poll.status), ['late_answer', 400], 'one poll more, which the IdP refused');
       assert.ok(logs.lines.some((line) => line.startsWith('warn ') && /Polling failed \(The identity provider did not answer within 1 s/.test(line)));
+    });
+
+    it('a token answer that arrives too late, then expired_token for the spent code: the answer was lost, not "not approved in time"', async () => {
+      idp.injectFault('token', { kind: 'late_answer', ms: requestTimeoutMs * 2 });
+      idp.injectFault('token', json(400, { error: 'expired_token' }));
+      const { result, error } = await approvedDeviceSignIn(clientFor({ timeoutMs: requestTimeoutMs }));
+      assert.equal(result, undefined);
+      const reported = assertReported(error, 'answer_lost', 'late answer, then expired_token');
+      assert.match(reported.message, /refuses the device code \(expired_token\)/);
+      assert.deepEqual(polls().map((poll) => poll.injected ?? poll.status), ['late_answer', 'status']);
     });
 
     it('answers that keep arriving too late until the code expires: the sign-in ends saying the answers were lost', async () => {
@@ -349,6 +425,14 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       assert.ok(hint.includes(told!) && /Loopback Port/.test(hint));
     });
 
+    it('metadata lists that are no lists (grant types, PKCE methods): read as not listed, and the browser sign-in goes on', async () => {
+      idp.injectFault('discovery', { kind: 'edit_answer', set: { code_challenge_methods_supported: { S256: true }, grant_types_supported: 'authorization_code' } });
+      const client = clientFor();
+      assert.deepEqual(await client.capabilities(), { authorizationCode: true, deviceGrant: true, revocation: true, userinfo: true });
+      const result = await signInWithLoopback(client, { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => (void idp.authorize(url), true) });
+      assert.equal(result.identity.label, 'demo');
+    });
+
     it('plain OAuth 2.0 (no openid): no nonce, no ID token, signed in by browser and by code under a stable name', async () => {
       const plain = ['offline_access'];
       let authorizeUrl: URL | undefined;
@@ -371,6 +455,49 @@ describe('a hostile identity provider (real oidc-provider, altered answers)', ()
       await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => ((authorizeUrl = new URL(url)), meanwhile(idp.authorize(url)), true) });
       assert.equal(authorizeUrl?.searchParams.has('nonce'), true);
     });
+  });
+
+  it('openid asked for, a token answer without an ID token naming someone in unsigned fields: refused by code and by browser alike', async () => {
+    const forged = { kind: 'edit_answer', set: { id_token: null, sub: 'someone-else', username: 'Administrator' } } as const;
+    idp.injectFault('token', forged);
+    const { result, error } = await approvedDeviceSignIn();
+    assert.equal(result, undefined, `not signed in as ${JSON.stringify(result?.identity)}`);
+    const device = assertReported(error, 'protocol_violation', 'device answer without an ID token');
+    assert.match(device.message, /no ID token/);
+    assert.equal(device.details.grantRedeemed, true, 'the spent device code is not polled again');
+    assert.equal(polls().length, 1);
+
+    idp.injectFault('token', forged);
+    const browser = await signInWithLoopback(clientFor(), { logger: logs, scopes, pages, timeoutMs: 10_000, openBrowser: async (url) => (void idp.authorize(url), true) }).catch((caught: unknown) => caught);
+    assertReported(browser, 'protocol_violation', 'browser answer without an ID token');
+  });
+
+  it('a token answer whose expires_in is beyond any date and whose scope carries escape sequences: a session that loads again in the next window, with clean scopes', async () => {
+    const oneYear = 365 * 24 * 3_600_000;
+    idp.injectFault('token', { kind: 'edit_answer', set: { expires_in: 1e306, scope: 'openid\tprofile\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[2K email\nbad"quote back\\slash' } });
+    const shared = createSharedSecrets();
+    const first = deviceSessionManager(idp, shared.window(), { scopes: ['openid', 'profile', 'email'] });
+    const signedIn = Date.now();
+    const session = await first.manager.createSession(['openid', 'profile', 'email']);
+    first.manager.dispose();
+    await shared.settled();
+
+    const next = deviceSessionManager(idp, shared.window(), { scopes: ['openid', 'profile', 'email'] });
+    try {
+      const [stored] = await next.manager.listSessions();
+      assert.equal(stored?.id, session.id, 'the next window loads the session');
+      assert.deepEqual([...stored.scopes].sort(), ['email', 'openid'], 'only well-formed scope tokens, split on any whitespace');
+      const expiresAt = await next.manager.store.all().then((all) => all[0]?.tokens.expiresAt);
+      assert.ok(expiresAt !== undefined && expiresAt - signedIn <= oneYear + 60_000 && expiresAt - signedIn >= oneYear - 60_000, `expires in a year: ${expiresAt}`);
+    } finally {
+      next.manager.dispose();
+    }
+  });
+
+  it('an account name with VS Code icon syntax: $( is kept from becoming an icon in VS Code\'s pickers', async () => {
+    idp.account.preferred_username = '$(shield) Administrator $(x';
+    const { result } = await approvedDeviceSignIn();
+    assert.equal(result?.identity.label, '$\u200b(shield) Administrator $\u200b(x');
   });
 
   describe('the account\'s name', () => {

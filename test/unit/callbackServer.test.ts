@@ -5,7 +5,9 @@ import { networkInterfaces } from 'node:os';
 import { afterEach, describe, test } from 'node:test';
 import type { CallbackPages } from '../../src/oauth/callbackPages.js';
 import { startCallbackServer, type CallbackServer, type CallbackServerOptions } from '../../src/oauth/callbackServer.js';
-import { OAuthError } from '../../src/oauth/errors.js';
+import { OAuthError, reasonOf } from '../../src/oauth/errors.js';
+import { signInFailureMessage } from '../../src/vscode/errorMessages.js';
+import { format } from '../support/renderedText.js';
 
 const state = 'state-7Gq2pXo9';
 const code = 'code-SplxlOBeZQQYbYS6WxSbIA';
@@ -225,11 +227,16 @@ describe('startCallbackServer', () => {
     assert.equal(await tryConnect(server.port), 'ECONNREFUSED');
   });
 
-  test('a port already in use is reported as misconfigured', async () => {
+  test('a fixed port another sign-in holds: port_in_use, whose advice is to wait for it or sign in with a code, not a port setting that cannot help', async () => {
     const { server } = await start();
-    await assert.rejects(
-      startCallbackServer({ port: server.port, expectedState: state, pages, onCallback: async () => ({ ok: true, label: 'x' }) }),
-      (error: unknown) => error instanceof OAuthError && error.kind === 'misconfigured' && error.message.includes(String(server.port)),
-    );
+    const error = await startCallbackServer({ port: server.port, expectedState: state, pages, onCallback: async () => ({ ok: true, label: 'x' }) }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof OAuthError, String(error));
+    assert.equal(reasonOf(error), 'port_in_use');
+    assert.equal(error.message, `Cannot listen on 127.0.0.1:${server.port} for the sign-in redirect: the port is in use (EADDRINUSE).`);
+    const { message } = signInFailureMessage(reasonOf(error), error.message, format)!;
+    assert.match(message, /another sign-in/);
+    assert.match(message, /sign in with a code/);
+    // With a preset that fixes the port, 0 means that same port: advice to set 0 cannot help.
+    assert.doesNotMatch(message, /to 0\b|\b0 \(any free port\)/);
   });
 });

@@ -51,6 +51,7 @@ const specimens: Record<Exclude<FailureReason, 'cancelled'>, () => Promise<OAuth
   grant_rejected: async () => codeRefused(await mapped(thrownBy(() => oauth.processAuthorizationCodeResponse(as, client, json(400, { error: 'invalid_grant', error_description: 'authorization code is invalid' }))), 'exchanging the authorization code')),
   client_rejected: () => mapped(refresh(json(401, { error: 'invalid_client', error_description: 'client authentication failed' }))),
   scope_rejected: () => mapped(refresh(json(400, { error: 'invalid_scope', error_description: 'offline_access is not allowed' }))),
+  redirected: () => mapped(refresh(new Response(null, { status: 302, headers: { location: 'https://idp.example.test/realms/dev/protocol/openid-connect/token?from=1' } }))),
   not_json: () => mapped(refresh(new Response('<html>login page</html>', { status: 200, headers: { 'content-type': 'text/html' } }))),
   too_large: () => new OAuthError('too_large', "The identity provider's answer from https://idp.example.test/token is larger than 1024 KiB, so it was not read."),
   issuer_missing: () => new OAuthError('issuer_missing', 'The sign-in response carries no "iss" (issuer), although the identity provider\'s metadata says it always sends one (RFC 9207). It was refused.'),
@@ -62,7 +63,8 @@ const specimens: Record<Exclude<FailureReason, 'cancelled'>, () => Promise<OAuth
   unsafe_url: () => caught(() => openableUrl('javascript:alert(1)', 'verification_uri')),
   settings: () => caught(() => parseIssuer('http://idp.example.test')),
   metadata_incomplete: () => new OAuthError('metadata_incomplete', 'https://idp.example.test/ has no discovery document (HTTP 404), and oauthAnywhere.endpoints does not name the endpoints instead.'),
-  port_unavailable: () => new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect (EADDRINUSE).'),
+  port_in_use: () => new OAuthError('port_in_use', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect: the port is in use (EADDRINUSE).'),
+  port_unavailable: () => new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:80 for the sign-in redirect (EACCES).'),
   unsupported: () => new OAuthError('unsupported', 'https://idp.example.test/ offers no device authorization endpoint (sign-in with a code).'),
   browser_unavailable: () => new OAuthError('browser_unavailable', 'Opening http://127.0.0.1:28130 in a browser failed.'),
   unexpected: () => toOAuthError(new TypeError('Cannot read properties of undefined'), 'exchanging the authorization code'),
@@ -125,7 +127,7 @@ describe('errors: one message per cause, written once', () => {
   });
 
   test('settings problems offer Configure first', () => {
-    for (const reason of ['settings', 'client_rejected', 'scope_rejected', 'metadata_issuer_mismatch', 'port_unavailable', 'redirect_refused'] as const) {
+    for (const reason of ['settings', 'client_rejected', 'scope_rejected', 'metadata_issuer_mismatch', 'port_in_use', 'port_unavailable', 'redirect_refused', 'redirected'] as const) {
       assert.deepEqual(signInFailureMessage(reason, 'd.', t)!.actions, ['configure', 'troubleshoot', 'showLog'], reason);
     }
     assert.deepEqual(signInFailureMessage('network', 'd.', t)!.actions, ['troubleshoot', 'showLog']);

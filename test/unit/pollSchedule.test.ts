@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { maxBackoffMs, PollSchedule } from '../../src/oauth/pollSchedule.js';
+import { maxBackoffMs, PollSchedule, startingInterval } from '../../src/oauth/pollSchedule.js';
 
 describe('PollSchedule (RFC 8628 3.5)', () => {
   test('slow_down adds 5 s for good', () => {
@@ -39,4 +39,23 @@ describe('PollSchedule (RFC 8628 3.5)', () => {
     schedule.answered();
     assert.equal(schedule.nextWaitMs(), 10_000);
   });
+});
+
+describe('startingInterval: the announced interval, within bounds', () => {
+  const table: Array<[announced: number | undefined, lifetime: number, expected: ReturnType<typeof startingInterval>]> = [
+    [5, 600, { intervalMs: 5_000 }],
+    [undefined, 600, { intervalMs: 5_000, adjusted: 'absent' }],
+    [0.01, 600, { intervalMs: 1_000, adjusted: 'floor' }],
+    [3_000_000, 1_800, { intervalMs: 60_000, adjusted: 'ceiling' }],
+    [Number.MAX_VALUE, 1_800, { intervalMs: 60_000, adjusted: 'ceiling' }],
+    [600, 300, { intervalMs: 60_000, adjusted: 'ceiling' }],
+    [30, 10, { intervalMs: 5_000, adjusted: 'ceiling' }],
+    [undefined, 4, { intervalMs: 2_000, adjusted: 'absent' }],
+    [30, 1, { intervalMs: 1_000, adjusted: 'ceiling' }],
+  ];
+  for (const [announced, lifetime, expected] of table) {
+    test(`interval ${announced} s, code valid ${lifetime} s -> ${expected.intervalMs} ms`, () => {
+      assert.deepEqual(startingInterval(announced, lifetime, 1_000), expected);
+    });
+  }
 });

@@ -234,6 +234,10 @@ describe('readSettings with presets', () => {
     assert.equal(settingsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId })).loopbackPort, exactRedirectPort);
     assert.equal(settingsOf(read({ preset: 'gitlab', clientId })).loopbackPort, exactRedirectPort);
     assert.equal(settingsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId, loopbackPort: 5000 })).loopbackPort, 5000);
+    assert.equal(settingsOf(read({ preset: 'okta', domain: 'dev-1.okta.com', clientId, loopbackPort: 0 })).preset?.loopbackPort, exactRedirectPort, 'the preset says which port 0 stands for');
+    const [problem] = problemsOf(read({ preset: 'gitlab', clientId, loopbackPort: -1 }));
+    assert.match(problem!.message, /0 means port 28130, which the GitLab preset needs/);
+    assert.match(problemsOf(read({ issuer: 'https://idp.example.test', clientId, loopbackPort: -1 }))[0]!.message, /0 picks any free port/);
     for (const other of [{ preset: 'keycloak', domain: 'sso.example.com', realm: 'dev' }, { preset: 'auth0', domain: 'x.auth0.com' }, { issuer: 'https://idp.example.test' }]) {
       assert.equal(settingsOf(read({ ...other, clientId })).loopbackPort, 0, JSON.stringify(other));
     }

@@ -40,6 +40,13 @@ describe('the sign-in notifications\' texts', () => {
     assert.deepEqual(notificationLinks(redirectHint('http://127.0.0.1:1/callback', undefined, format)), []);
   });
 
+  test('the extension\'s own links are those of its notifications, not every oauthAnywhere command', () => {
+    assertPlainNotification(`Enter code X — [Copy code and open browser](${commandUri('oauthAnywhere.copyCodeAndOpenBrowser', '1')}) · [Show QR code](${commandUri('oauthAnywhere.showQrCode', '1')})`, 'own links');
+    for (const link of ['command:oauthAnywhere.signOut', 'command:oauthAnywhere.resetTerminalAccess?%5B%5D', 'command:oauthAnywhere.copyCodeAndOpenBrowserX', 'https://idp.example.test/device']) {
+      assert.throws(() => assertPlainNotification(`[x](${link})`, link), /no link but the extension's own/, link);
+    }
+  });
+
   test('quick pick labels show $(name) as typed, not as an icon', () => {
     assert.equal(withoutIcons('$(warning) admin $(x)'), '\\$(warning) admin \\$(x)');
   });

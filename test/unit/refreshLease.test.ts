@@ -8,8 +8,8 @@ import { createSharedSecrets, delayed, type Propagation } from '../support/memor
 
 const leaseKey = 'oauth-anywhere|https://idp.example.test/|vscode-native.refresh-lease';
 const s1Key = `${leaseKey}:s1`;
-/** 250 ms propagation reaches another window within 250 + 2 x 62 ms; the settle outlasts it. */
-const timing: LeaseTiming = { settleMs: 450, leaseMs: 60_000 };
+/** 250 ms propagation reaches another window within 250 + 2 x 62 ms; the settle outlasts it, with room for a busy machine. */
+const timing: LeaseTiming = { settleMs: 900, leaseMs: 60_000 };
 
 /** One lease per machine, all over one SecretStorage with 250 ms propagation. */
 function machines(count: number, propagation: Propagation = delayed(250), leaseTiming: LeaseTiming = timing) {

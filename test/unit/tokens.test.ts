@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type * as oauth from 'oauth4webapi';
 import { identityFromClaims, tokenSetFrom } from '../../src/oauth/tokens.js';
 import type { TokenSet } from '../../src/oauth/types.js';
+import { isStoredSession } from '../../src/auth/sessionEntry.js';
 
 /** A JWT-shaped ID token whose iat/exp are years away from receivedAt; only its shape matters here. */
 function idTokenWithTimes(iat: number, exp: number): string {
@@ -43,6 +44,21 @@ describe('tokenSetFrom', () => {
   test('takes the granted scopes from the answer\'s scope, over what was requested', () => {
     const set = tokenSetFrom({ access_token: 'a', token_type: 'bearer', scope: 'openid  email' }, ['openid', 'profile', 'email'], receivedAt);
     assert.deepEqual(set.scopes, ['openid', 'email']);
+  });
+
+  test('an expires_in beyond any date (1e306 s, whose milliseconds are Infinity) counts as a year: the session stays storable', () => {
+    for (const expiresIn of [1e306, Number.MAX_VALUE, 10 * 365 * 24 * 3600]) {
+      const tokens = tokenSetFrom({ access_token: 'a', token_type: 'bearer', expires_in: expiresIn }, ['openid'], receivedAt);
+      assert.equal(tokens.expiresAt, receivedAt + 365 * 24 * 3_600_000, String(expiresIn));
+      const session = { id: 's', account: { id: 'x', label: 'y' }, scopes: ['openid'], createdAt: receivedAt, tokens };
+      assert.equal(isStoredSession(JSON.parse(JSON.stringify(session))), true, `${expiresIn}: valid after a JSON round trip`);
+    }
+  });
+
+  test('scope tokens with characters RFC 6749 does not allow (controls, escape sequences, quote, backslash) are dropped; any whitespace separates', () => {
+    const scope = 'openid\tread\u001b]52;c;ZWNobyBwd25lZA==\u0007\u001b[2K profile\r\nwrite\u00a0bad"quote back\\slash caf\u00e9 api://x/.default';
+    const set = tokenSetFrom({ access_token: 'a', token_type: 'bearer', scope }, ['openid'], receivedAt);
+    assert.deepEqual(set.scopes, ['openid', 'profile', 'write', 'api://x/.default']);
   });
 
   test('without a scope in the answer, the granted scopes are the requested ones', () => {
@@ -114,6 +130,12 @@ describe('identityFromClaims', () => {
 
   test('then sub', () => {
     assert.equal(identityFromClaims({ sub: 'sub-1' }).label, 'sub-1');
+  });
+
+  test('$( in a name is kept from becoming a VS Code icon: a zero-width space after the $', () => {
+    assert.equal(identityFromClaims({ sub: 'sub-1', preferred_username: '$(shield) admin' }).label, '$\u200b(shield) admin');
+    assert.equal(identityFromClaims({ sub: '$(sub)' }).label, '$\u200b(sub)');
+    assert.equal(identityFromClaims({ sub: 'x', name: 'costs $5 (each)' }).label, 'costs $5 (each)');
   });
 
   test('skips blank and non-string claims', () => {

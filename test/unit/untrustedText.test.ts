@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isPlainUserCode } from '../../src/oauth/userCode.js';
 import { notificationText, untrustedText } from '../../src/oauth/untrustedText.js';
-import { notificationLinks } from '../support/renderedText.js';
+import { invisibleCharacters, notificationLinks } from '../support/renderedText.js';
 
 describe('untrustedText: text from outside, as plain text', () => {
   test('no link syntax, and it looks as it was: an invisible zero-width space keeps each ] from a (', () => {
@@ -21,6 +21,13 @@ describe('untrustedText: text from outside, as plain text', () => {
     assert.equal(untrustedText('a\u0000b\u0007c\u001b[31md\u007fe\u009bf\u200bg\u202eh\u2066i\ufeffj'), 'abc［31mdefghij');
     assert.equal(untrustedText(untrustedText('[a](b)')), untrustedText('[a](b)'), 'twice is once');
     assert.equal(untrustedText('  one\n\ttwo\r\n three  '), 'one two three');
+  });
+
+  test('invisible and blank-looking characters that hide or fake text are dropped too: soft hyphen, grapheme joiner, Hangul fillers, interlinear annotations, tags', () => {
+    const hidden = ['\u00ad', '\u034f', '\u115f', '\u1160', '\u3164', '\uffa0', '\u180e', '\ufff9', '\ufffa', '\ufffb', '\u{e0001}', '\u{e0041}', '\u{e007f}'];
+    assert.equal(untrustedText(`ad${hidden.join('')}min`), 'admin');
+    for (const character of hidden) assert.match(character, invisibleCharacters, `the tests' own check knows U+${character.codePointAt(0)!.toString(16)}`);
+    assert.equal(untrustedText('Zoë 😀 日本'), 'Zoë 😀 日本', 'visible text, astral characters included, stays');
   });
 
   test('token-shaped text is redacted, and the length bounded', () => {
