@@ -169,6 +169,15 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
     return (server.address() as { port: number }).port;
   }
 
+  /** A port on 127.0.0.1 that nothing holds now. */
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
   it('desktop: the browser reaches /start and approves; the sign-in ends with the account and its surfaces gone', async () => {
     const run = signIn({
       client: full,
@@ -342,12 +351,31 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
     });
   }
 
-  it('the fixed loopback port is taken and there is no device grant: the sign-in fails with port_unavailable', async () => {
+  it('the fixed loopback port is taken and there is no device grant: the sign-in fails with port_in_use', async () => {
     const port = await takenPort();
     const run = signIn({ client: noDevice, environment: desktop, loopbackPort: port });
     const error = await failure(run.outcome);
-    assert.equal(reasonOf(error), 'port_unavailable', String(error));
+    assert.equal(reasonOf(error), 'port_in_use', String(error));
     closedAll(run);
+  });
+
+  it('two browser sign-ins on one fixed port (two providers of one preset): the second signs in with a code, the first still completes in the browser', async () => {
+    const port = await freePort();
+    const first = signIn({ client: full, environment: desktop, loopbackPort: port, browserCheckSeconds: 60 });
+    await first.surfaces.open('browserWait');
+    const second = signIn({ client: full, environment: desktop, loopbackPort: port });
+    const code = await second.surfaces.open('deviceCode');
+    assert.match(code.switchedBecause ?? '', new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}\\b.*port is in use.*Signing in with a code instead\\.`));
+    assert.deepEqual(second.opened, [], 'the second sign-in opened no browser');
+    meanwhile(idp.approveDevice(code.prompt.userCode));
+    assert.equal((await second.outcome).identity.label, 'demo');
+    const [startUrl] = first.opened;
+    assert.ok(startUrl, 'the first sign-in opened the browser');
+    const authorizeUrl = await visitStart(startUrl);
+    meanwhile(idp.authorize(authorizeUrl, { decision: 'approve' }));
+    assert.equal((await first.outcome).identity.label, 'demo');
+    closedAll(first);
+    closedAll(second);
   });
 
   it('the one who asked goes away (a terminal tool stopped with Ctrl+C): the sign-in ends cancelled', async () => {
