@@ -4,6 +4,7 @@ import { openIdentityProviderPage } from './openExternal.js';
 import { askForPastedResponse } from './pasteBox.js';
 import { commandUri, copyCodeCommand, deviceCodeMessage, pasteInsteadCommand, redirectHint, showQrCodeCommand, useCodeInsteadCommand } from './promptTexts.js';
 import type { BrowserWaitOptions, PasteOptions, SignInSurfaces } from './signInView.js';
+import { inBackground } from './inBackground.js';
 
 /** Shows a device code on another surface (the QR code panel) until the returned disposable goes. */
 export type DeviceCodeViewer = (prompt: DeviceCodePrompt) => vscode.Disposable | undefined;
@@ -58,7 +59,7 @@ export class PromptActions implements SignInSurfaces {
   showQrCode(id?: unknown): void {
     const state = this.state(id);
     if (!state?.deviceCode || !this.viewer) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No sign-in code is being shown right now.'));
+      inBackground(vscode.window.showInformationMessage(vscode.l10n.t('No sign-in code is being shown right now.')));
       return;
     }
     const shown = this.viewer(state.deviceCode);
