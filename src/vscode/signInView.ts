@@ -91,11 +91,13 @@ interface Showing {
 
 function show(state: SignInState, { exit, cancel, context, machine, onNoReturn }: Showing): PromiseLike<unknown> | undefined {
   const { surfaces, t, issuerHost } = context;
+  // Called as l10n.t('...'): the form scripts/l10nBundle.mjs looks for.
+  const l10n = { t };
   const plan = context.plan();
   const seconds = (plan?.browserCheckMs ?? 0) / 1000;
   switch (state.name) {
     case 'starting':
-      return surfaces.withPreparing({ issuerHost, message: t('Contacting the identity provider…') }, cancel, exit);
+      return surfaces.withPreparing({ issuerHost, message: l10n.t('Contacting the identity provider…') }, cancel, exit);
     case 'browserWaiting': {
       const noReturn = new Promise<string>((resolve) => onNoReturn(resolve));
       return surfaces.withBrowserWait(
@@ -111,7 +113,7 @@ function show(state: SignInState, { exit, cancel, context, machine, onNoReturn }
     }
     case 'browserLeft': {
       const toward = fallbackFor(plan, state.because);
-      const next = toward === 'device' ? t('Requesting a sign-in code…') : t('Preparing the sign-in address…');
+      const next = toward === 'device' ? l10n.t('Requesting a sign-in code…') : l10n.t('Preparing the sign-in address…');
       return surfaces.withPreparing({ issuerHost, message: `${leftExplained(t, state.because, toward, seconds, state.detail)} ${next}` }, cancel, exit);
     }
     case 'codeShown':

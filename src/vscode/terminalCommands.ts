@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { mainProviderId, settingsSection } from '../config.js';
-import { toolLabels } from '../terminal/broker.js';
 import type { ConsentKeeper } from '../terminal/consent.js';
 import { parseGitHost } from '../terminal/gitHosts.js';
 import type { ProviderRegistry } from './providerRegistry.js';
 import { inBackground } from './inBackground.js';
+import { toolLabel } from './terminalConsent.js';
 
 export const resetTerminalAccessCommand = 'oauthAnywhere.terminal.resetAccess';
 export const addGitHostCommand = 'oauthAnywhere.terminal.addGitHost';
@@ -26,7 +26,7 @@ async function resetAccess(registry: ProviderRegistry, consent: ConsentKeeper): 
   const describe = { always: vscode.l10n.t('always allowed'), denied: vscode.l10n.t('denied in this window') };
   const picked = await vscode.window.showQuickPick(
     decisions.map((decision) => ({
-      label: decision.cluster ? vscode.l10n.t('{0} for {1}', toolLabels[decision.kind], decision.cluster) : toolLabels[decision.kind],
+      label: decision.cluster ? vscode.l10n.t('{0} for {1}', toolLabel(decision.kind), decision.cluster) : toolLabel(decision.kind),
       description: registry.get(decision.providerId)?.label ?? decision.providerId,
       detail: vscode.l10n.t('{0}; {1}, client {2}', describe[decision.decision], decision.issuer, decision.clientId),
       picked: true,
