@@ -98,6 +98,24 @@ function gate<T>(): { wait(): Promise<T>; asked: Promise<void>; open(value: T): 
   };
 }
 
+/**
+ * A browser sign-in in an SSH remote whose port forward (VS Code's asExternalUri) answers only when
+ * the test opens `forward`: the moment a Cancel or a switch can arrive before the browser opens.
+ */
+function signInBehindPortForward(options: { client: OAuthClient; flow?: FlowSetting }): { run: Run; forward: ReturnType<typeof gate<void>> } {
+  const forward = gate<void>();
+  const run = signIn({
+    ...options,
+    environment: sshRemote,
+    browserCheckSeconds: 60,
+    asExternalUri: async (uri) => {
+      await forward.wait();
+      return uri;
+    },
+  });
+  return { run, forward };
+}
+
 /** The error `outcome` ends with; fails when it does not end within `ms` (a deadline, not a measurement). */
 async function failure(outcome: Promise<unknown>, ms = 10_000, what = 'the sign-in'): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
@@ -243,16 +261,7 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
   });
 
   it('remote without a device grant: Cancel while VS Code sets up the port forward ends the sign-in, and no browser opens afterwards', async () => {
-    const forward = gate<void>();
-    const run = signIn({
-      client: noDevice,
-      environment: sshRemote,
-      browserCheckSeconds: 60,
-      asExternalUri: async (uri) => {
-        await forward.wait();
-        return uri;
-      },
-    });
+    const { run, forward } = signInBehindPortForward({ client: noDevice });
     const waiting = await run.surfaces.open('browserWait');
     await forward.asked;
     waiting.cancel();
@@ -278,16 +287,7 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
   });
 
   it('"Paste the address instead" before the port forward produced the address: the paste box comes once it exists, and the pasted address signs in', async () => {
-    const forward = gate<void>();
-    const run = signIn({
-      client: noDevice,
-      environment: sshRemote,
-      browserCheckSeconds: 60,
-      asExternalUri: async (uri) => {
-        await forward.wait();
-        return uri;
-      },
-    });
+    const { run, forward } = signInBehindPortForward({ client: noDevice });
     const waiting = await run.surfaces.open('browserWait');
     assert.equal(waiting.options.switchTo?.kind, 'paste');
     await forward.asked;
@@ -306,17 +306,7 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
   });
 
   it('"Use a code instead" before the browser opened: the code is shown and the browser is not opened after all', async () => {
-    const forward = gate<void>();
-    const run = signIn({
-      client: full,
-      environment: sshRemote,
-      flow: 'loopback',
-      browserCheckSeconds: 60,
-      asExternalUri: async (uri) => {
-        await forward.wait();
-        return uri;
-      },
-    });
+    const { run, forward } = signInBehindPortForward({ client: full, flow: 'loopback' });
     const waiting = await run.surfaces.open('browserWait');
     assert.equal(waiting.options.switchTo?.kind, 'device');
     await forward.asked;
