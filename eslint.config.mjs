@@ -4,6 +4,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const coreRule = 'Only src/extension.ts and src/vscode/ import vscode: the core takes plain values (CONTRIBUTING.md).';
+
 export default tseslint.config(
   { ignores: ['dist/', '.cache/', 'node_modules/', 'bench/results/'] },
   js.configs.recommended,
@@ -24,6 +26,7 @@ export default tseslint.config(
         'error',
         {
           ignoreVoid: false,
+          checkThenables: true,
           // node:test's describe/it return promises that the runner itself awaits.
           allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
         },
@@ -44,13 +47,25 @@ export default tseslint.config(
     // src/extension.ts and src/vscode/ (the shell) speak to VS Code.
     files: ['src/oauth/**', 'src/auth/**', 'src/diagnostics/**', 'src/terminal/**', 'src/config.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension.ts and src/vscode/ import vscode: the core takes plain values (CONTRIBUTING.md).' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: coreRule }] }],
+      // no-restricted-imports sees only static imports: `await import('vscode')` and
+      // `typeof import('vscode')` would slip past it.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportExpression[source.value='vscode']", message: coreRule },
+        { selector: "TSImportType[argument.literal.value='vscode']", message: coreRule },
+        { selector: "CallExpression[callee.name='require'][arguments.0.value='vscode']", message: coreRule },
+      ],
     },
   },
   {
     // Plain JavaScript: the end-to-end tier, the scripts, the build, the test consumer extension.
+    // Type information (tsconfig.eslint-js.json) only for the rule that needs it: a floating
+    // promise in a test driver hides the failure that should have failed the test.
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: { globals: { ...globals.node }, parser: tseslint.parser, parserOptions: { project: './tsconfig.eslint-js.json', tsconfigRootDir: import.meta.dirname } },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: { '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false, checkThenables: true, allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }] },
   },
   {
     // page.evaluate() callbacks run in Chromium, where these exist.

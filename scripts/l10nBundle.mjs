@@ -35,6 +35,13 @@ try {
     const text = fs.readFileSync(full, 'utf8');
     if (/\bl10n\.t\(/.test(text) && !/from 'vscode';/.test(text)) fs.writeFileSync(full, `import type * as vscode from 'vscode';\n${text}`);
   }
+  // A translate function called under another name (`t('...')`) is invisible to l10n-dev: its text
+  // would silently stay English. Such calls fail the script, naming each.
+  const unseen = untranslatableCalls(sources);
+  if (unseen.length) {
+    for (const where of unseen) console.error(`l10n: ${where}: call it as l10n.t('...') (const l10n = { t }), which l10n-dev reads`);
+    process.exit(1);
+  }
   // Its output (including a warning that the temporary folder is not package.json's "l10n") is
   // shown only when the export fails.
   execFileSync(process.execPath, [cli, 'export', '--outDir', outDir, sources], { cwd: root, stdio: 'pipe' });
@@ -60,6 +67,19 @@ try {
   }
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+/** `t('text'` calls (not `l10n.t(`) in the copy of src/, as "file:line". */
+function untranslatableCalls(sources) {
+  const found = [];
+  for (const file of fs.readdirSync(sources, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const lines = fs.readFileSync(path.join(sources, file), 'utf8').split('\n');
+    lines.forEach((line, index) => {
+      if (/(?<![\w.])t\(\s*['"`]/.test(line)) found.push(`src/${file}:${index + 1}`);
+    });
+  }
+  return found;
 }
 
 /** The texts of errorMessages.ts's failure table, read from the module (run with tsx). */

@@ -20,7 +20,7 @@ const manifestFile = path.join(root, 'package.json');
 const nlsFile = path.join(root, 'package.nls.json');
 
 /** Fields whose text VS Code shows to people. */
-const textFields = new Set(['displayName', 'description', 'markdownDescription', 'title', 'label', 'category', 'deprecationMessage', 'markdownDeprecationMessage']);
+const textFields = new Set(['displayName', 'description', 'markdownDescription', 'title', 'shortTitle', 'label', 'tooltip', 'category', 'deprecationMessage', 'markdownDeprecationMessage', 'patternErrorMessage', 'errorMessage']);
 /** Lists of texts, one per enum value. */
 const enumTextFields = new Set(['enumDescriptions', 'markdownEnumDescriptions', 'enumItemLabels']);
 /** Where in package.json to look: everything else (scripts, dependencies, ...) is no text for people. */

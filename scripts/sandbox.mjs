@@ -115,10 +115,17 @@ async function main() {
     say('stopped.');
     process.exit(exitCode);
   };
+  // stop() ends the process; should it throw on the way, the sandbox still exits, saying why.
+  const stopAndExit = (why, exitCode) => {
+    stop(why, exitCode).catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+  };
   handleSignalsItself();
-  process.on('SIGINT', () => void stop('Ctrl+C', 0));
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
-  process.on('SIGHUP', () => void stop('SIGHUP', 0));
+  process.on('SIGINT', () => stopAndExit('Ctrl+C', 0));
+  process.on('SIGTERM', () => stopAndExit('SIGTERM', 0));
+  process.on('SIGHUP', () => stopAndExit('SIGHUP', 0));
 
   say('provisioning Node 24, code-server 4.139.1 and the Debian packages it needs (the first run takes a few minutes; later runs are instant)...');
   const { provision } = await e2e('provision.mjs');
@@ -146,9 +153,12 @@ async function main() {
       onStderr: (chunk) => fs.appendFileSync(idpLog, chunk),
     });
     ({ issuer, clientId } = running.idp);
-    running.idp.exited.then((info) => {
-      if (!stopping) void stop(`the test IdP exited (${JSON.stringify(info)}; log ${idpLog})`, 1);
-    });
+    running.idp.exited.then(
+      (info) => {
+        if (!stopping) stopAndExit(`the test IdP exited (${JSON.stringify(info)}; log ${idpLog})`, 1);
+      },
+      () => {},
+    );
   } else {
     say(`using your identity provider ${issuer} with client id ${clientId}`);
   }
@@ -193,9 +203,12 @@ async function main() {
     logFile,
     scratchDir: path.join(options.stateDir, 'home'),
   });
-  running.server.exited.then((info) => {
-    if (!stopping) void stop(`code-server exited (${JSON.stringify(info)}; log ${logFile})`, 1);
-  });
+  running.server.exited.then(
+    (info) => {
+      if (!stopping) stopAndExit(`code-server exited (${JSON.stringify(info)}; log ${logFile})`, 1);
+    },
+    () => {},
+  );
   if (stopping) return;
 
   // For tools that need to clean up after a sandbox that could not stop itself (kill -9).

@@ -84,7 +84,13 @@ const startPath = '/start';
  */
 export async function signInWithLoopback(client: OAuthClient, options: LoopbackSignInOptions): Promise<SignInResult> {
   const logger = options.logger ?? silentLogger;
+  // Checked after every wait before the browser opens: a sign-in cancelled meanwhile (a port forward
+  // being set up, VS Code asking whether to open the browser) must not go on to open it.
+  const stopIfAborted = () => {
+    if (options.signal?.aborted) throw abortReason(options.signal);
+  };
   const as = await client.metadata(options.signal);
+  stopIfAborted();
   if (!as.authorization_endpoint) {
     throw new OAuthError('unsupported', `${client.issuer.href} offers no authorization endpoint (browser sign-in).`);
   }
@@ -95,6 +101,7 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
 
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const codeChallenge = await oauth.calculatePKCECodeChallenge(codeVerifier);
+  stopIfAborted();
   const state = oauth.generateRandomState();
   // A nonce travels back only in an ID token, which comes only when `openid` is asked for: a plain
   // OAuth 2.0 sign-in sends none, and oauth4webapi then expects no ID token.
@@ -150,12 +157,18 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   }, timeoutMs);
   let checkTimer: NodeJS.Timeout | undefined;
   let noReturnTimer: NodeJS.Timeout | undefined;
-  const onAbort = () => settle.reject(abortReason(options.signal!));
+  const onAbort = () => {
+    settle.reject(abortReason(options.signal!));
+    // Stops listening at once, even while the browser is still being opened.
+    server.close().catch(() => undefined);
+  };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
+    stopIfAborted();
     redirectUri = options.forwardRedirect ? await options.forwardRedirect(server.redirectUri) : server.redirectUri;
+    stopIfAborted();
     server.allowHost(new URL(redirectUri).host);
     const authorizeUrl = buildAuthorizeUrl(as.authorization_endpoint, {
       // A preset's extra parameters (Auth0's audience) come first, so they can never replace ours.
@@ -204,7 +217,9 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
         })
       : authorizeUrl.href;
     logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${describeDuration(timeoutMs)}${check ? `; it must reach ${startPath} within ${describeDuration(check.timeoutMs)}` : ''}).`);
-    if (!(await options.openBrowser(opened))) {
+    const browserOpened = await options.openBrowser(opened);
+    stopIfAborted();
+    if (!browserOpened) {
       throw new OAuthError('browser_unavailable', `Opening ${new URL(opened).origin} in a browser failed.`);
     }
     // Counted from here: a person answering VS Code's "open the external website?" is not the browser being slow.

@@ -80,7 +80,7 @@ export interface TerminalBrokerOptions {
   describeCaller?: (pid: number) => Promise<string[] | undefined>;
 }
 
-export const toolLabels: Record<ToolKind, string> = {
+const toolLabels: Record<ToolKind, string> = {
   token: 'oauth-anywhere token',
   git: 'git (credential helper)',
   kubectl: 'kubectl (exec credential plugin)',

@@ -4,6 +4,7 @@ import { showLogCommand } from './notifications.js';
 import { withoutIcons } from './promptTexts.js';
 import type { ProviderRegistry } from './providerRegistry.js';
 import type { OAuthAnywhereProvider } from './provider.js';
+import { inBackground } from './inBackground.js';
 
 /** What another extension calls when an API answered 401 to a session's token. */
 export const reportRejectedTokenCommand = 'oauthAnywhere.reportRejectedToken';
@@ -16,12 +17,12 @@ export function registerCommands(registry: ProviderRegistry, channel: vscode.Log
       if (!provider) return;
       // createSession shows its own failure notification; here only the success needs saying.
       const session = await provider.createSession(registry.configuredScopes(provider.id)).catch(() => undefined);
-      if (session) void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.label, untrustedText(session.account.label)));
+      if (session) inBackground(vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.label, untrustedText(session.account.label))));
     }),
     vscode.commands.registerCommand('oauthAnywhere.signOut', async () => {
       const choices = (await Promise.all(registry.all().map(async (provider) => (await provider.listSessions()).map((session) => ({ provider, session }))))).flat();
       if (!choices.length) {
-        void vscode.window.showInformationMessage(vscode.l10n.t('You are not signed in with OAuth Anywhere.'));
+        inBackground(vscode.window.showInformationMessage(vscode.l10n.t('You are not signed in with OAuth Anywhere.')));
         return;
       }
       const picked =
@@ -35,7 +36,7 @@ export function registerCommands(registry: ProviderRegistry, channel: vscode.Log
             )?.choice;
       if (!picked) return;
       await picked.provider.removeSession(picked.session.id);
-      void vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from {1}.', untrustedText(picked.session.account.label), picked.provider.label));
+      inBackground(vscode.window.showInformationMessage(vscode.l10n.t('Signed out {0} from {1}.', untrustedText(picked.session.account.label), picked.provider.label)));
     }),
     vscode.commands.registerCommand(showLogCommand, () => channel.show()),
     vscode.commands.registerCommand(reportRejectedTokenCommand, async (providerId: unknown, sessionId: unknown) => {

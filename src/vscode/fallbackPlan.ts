@@ -1,4 +1,5 @@
 import type { FlowCapabilities, FlowChoice, FlowSetting } from '../oauth/chooseFlow.js';
+import type { LeftBecause } from './signInMachine.js';
 
 /** How long a browser sign-in waits for the browser at /start unless the setting says otherwise. */
 export const defaultBrowserCheckSeconds = 15;
@@ -29,4 +30,14 @@ export function planBrowserFallback(choice: FlowChoice, capabilities: FlowCapabi
     browserCheckMs: seconds > 0 ? Math.round(seconds * 1000) : undefined,
     fallback: device ? 'device' : 'paste',
   };
+}
+
+/**
+ * Where a browser sign-in that was left goes: the plan's fallback, except when its port could not be
+ * opened, which only a code avoids (the sign-in leaves for that reason only when the identity
+ * provider offers the device grant).
+ */
+export function fallbackFor(plan: BrowserFallbackPlan | undefined, because: LeftBecause): BrowserFallbackPlan['fallback'] {
+  if (because === 'portUnavailable') return 'device';
+  return plan?.fallback ?? 'device';
 }

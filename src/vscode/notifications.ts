@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { SettingProblem } from '../config.js';
 import { reasonOf } from '../oauth/errors.js';
 import { signInFailureMessage, type ErrorAction } from './errorMessages.js';
+import { inBackground } from './inBackground.js';
 
 export const showLogCommand = 'oauthAnywhere.showLog';
 export const troubleshootCommand = 'oauthAnywhere.troubleshoot';
@@ -34,18 +35,23 @@ export function notifySettingsProblems(problems: readonly SettingProblem[]): voi
   const more = problems.length > 1 ? vscode.l10n.t(' (and {0} more problem(s) in the log)', problems.length - 1) : '';
   const configure = actionLabels.configure();
   const troubleshoot = actionLabels.troubleshoot();
-  void vscode.window.showErrorMessage(vscode.l10n.t('OAuth Anywhere is not configured: {0}{1}', first.message, more), configure, openSettings, troubleshoot).then((picked) => {
-    if (picked === configure) void vscode.commands.executeCommand(configureCommand);
-    if (picked === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', first.setting);
-    if (picked === troubleshoot) void vscode.commands.executeCommand(troubleshootCommand);
-  });
+  inBackground(
+    vscode.window.showErrorMessage(vscode.l10n.t('OAuth Anywhere is not configured: {0}{1}', first.message, more), configure, openSettings, troubleshoot).then((picked) => {
+      if (picked === configure) return vscode.commands.executeCommand(configureCommand);
+      if (picked === openSettings) return vscode.commands.executeCommand('workbench.action.openSettings', first.setting);
+      if (picked === troubleshoot) return vscode.commands.executeCommand(troubleshootCommand);
+      return undefined;
+    }),
+  );
 }
 
 /** An error notification whose buttons run this extension's commands. */
 export function showErrorWithActions(message: string, actions: readonly ErrorAction[]): void {
   const labels = actions.map((action) => ({ action, label: actionLabels[action]() }));
-  void vscode.window.showErrorMessage(message, ...labels.map((entry) => entry.label)).then((picked) => {
-    const chosen = labels.find((entry) => entry.label === picked);
-    if (chosen) void vscode.commands.executeCommand(actionCommands[chosen.action]);
-  });
+  inBackground(
+    vscode.window.showErrorMessage(message, ...labels.map((entry) => entry.label)).then((picked) => {
+      const chosen = labels.find((entry) => entry.label === picked);
+      return chosen ? vscode.commands.executeCommand(actionCommands[chosen.action]) : undefined;
+    }),
+  );
 }

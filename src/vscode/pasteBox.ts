@@ -1,15 +1,10 @@
 import * as vscode from 'vscode';
-import { cancelled } from '../oauth/errors.js';
-import type { PasteEntry } from '../oauth/loopback.js';
 import { openIdentityProviderPage } from './openExternal.js';
+import type { PasteOptions } from './signInView.js';
 
-export interface PasteBoxOptions {
-  issuerHost: string;
-  /** Why the box is shown, one sentence that opens the prompt. */
-  because: string;
-  entry: PasteEntry;
-  /** Aborted when the person closes the box: the whole sign-in stops. */
-  controller: AbortController;
+export interface PasteBoxOptions extends PasteOptions {
+  /** Called when the person closes the box: the whole sign-in stops. */
+  cancel(): void;
   /** Settles when the paste step is over: the pasted response (or the browser's own redirect) signed in, or the sign-in ended. */
   until: Promise<void>;
 }
@@ -21,7 +16,7 @@ export interface PasteBoxOptions {
  * and the box closes by itself when the sign-in ends any other way (the redirect did arrive).
  */
 export function askForPastedResponse(options: PasteBoxOptions): Promise<void> {
-  const { entry, controller } = options;
+  const { entry } = options;
   const box = vscode.window.createInputBox();
   const copyAddress: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('copy'), tooltip: vscode.l10n.t('Copy the sign-in address, to open it in any browser') };
   const openAgain: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('link-external'), tooltip: vscode.l10n.t('Open the sign-in page again') };
@@ -55,7 +50,7 @@ export function askForPastedResponse(options: PasteBoxOptions): Promise<void> {
       }
     }),
     box.onDidHide(() => {
-      if (!ended) controller.abort(cancelled());
+      if (!ended) options.cancel();
     }),
   ];
   box.show();

@@ -2,9 +2,10 @@ import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 
 // The interactive sign-in as a state machine: where a sign-in is (waiting for the browser, showing a
-// code, asking for a pasted address, or ended) and the events that move it, in one table. signIn.ts
-// turns what the OAuth core reports into events; the shell only renders the current state. Pure: no
-// VS Code, so test/unit/signInMachine.test.ts walks every row.
+// code, asking for a pasted address, or ended) and the events that move it, in one table.
+// interactiveSignIn.ts turns what the OAuth core reports into events; signInView.ts only renders the
+// current state, and its surfaces' Cancel is an event like any other. Pure: no VS Code, so
+// test/unit/signInMachine.test.ts walks every row.
 
 /** Why a browser sign-in was left for its fallback (a code, or pasting the redirected address). */
 export type LeftBecause =
@@ -15,17 +16,23 @@ export type LeftBecause =
   /** No browser could be opened where VS Code runs. */
   | 'noBrowser'
   /** VS Code cannot forward the redirect to the browser's machine: pasting is the only way back. */
-  | 'notForwarded';
+  | 'notForwarded'
+  /** The loopback port cannot be opened (a fixed port another sign-in holds): the identity provider's device grant instead. */
+  | 'portUnavailable';
 
 export type SignInState =
-  /** Reading the identity provider's capabilities, before the first flow shows anything. */
+  /** Reading the identity provider's capabilities and, for a sign-in that starts with a code, requesting it. */
   | { name: 'starting' }
   /** The browser sign-in runs; `hint` once the browser went to the identity provider and never came back. */
   | { name: 'browserWaiting'; hint?: { redirectUri: string } }
-  /** The browser sign-in was left; its fallback is starting (a code being requested). */
-  | { name: 'browserLeft'; because: LeftBecause }
+  /**
+   * The browser sign-in was left; its fallback is on its way: a code being requested, or the address
+   * to paste being prepared (the person may ask to paste before the browser sign-in has one).
+   * `detail`: the core's words for why, when a failure made the sign-in leave.
+   */
+  | { name: 'browserLeft'; because: LeftBecause; detail?: string }
   /** The device code is shown; `because` when the sign-in came here from the browser. */
-  | { name: 'codeShown'; prompt: DeviceCodePrompt; because?: LeftBecause }
+  | { name: 'codeShown'; prompt: DeviceCodePrompt; because?: LeftBecause; detail?: string }
   /** The person is asked to paste the address the browser was sent to. */
   | { name: 'pasteAsked'; because: LeftBecause }
   | { name: 'done'; result: SignInResult }
@@ -33,6 +40,8 @@ export type SignInState =
   | { name: 'cancelled'; error: unknown };
 
 export type SignInEvent =
+  /** Reading the identity provider's capabilities failed, or it offers no flow this extension can use. */
+  | { type: 'startFailed'; error: unknown }
   | { type: 'browserStarted' }
   /** The browser sign-in has been waiting long enough to say the identity provider may refuse the redirect. */
   | { type: 'noReturnNoticed'; redirectUri: string }
@@ -40,6 +49,8 @@ export type SignInEvent =
   | { type: 'switchAsked' }
   | { type: 'browserUnavailable' }
   | { type: 'redirectNotForwarded' }
+  /** The browser sign-in cannot listen on its port, and the identity provider offers a code instead. */
+  | { type: 'portUnavailable'; error: unknown }
   | { type: 'codeReady'; prompt: DeviceCodePrompt }
   | { type: 'pasteReady' }
   | { type: 'signedIn'; result: SignInResult }
@@ -47,8 +58,9 @@ export type SignInEvent =
   | { type: 'browserFailed'; error: unknown }
   /** The device grant failed. */
   | { type: 'codeFailed'; error: unknown }
-  /** The browser sign-in was left for pasting, but it never got as far as an address to paste. */
+  /** The browser sign-in was left for pasting, but it failed before it had an address to paste. */
   | { type: 'nothingToPaste'; error: unknown }
+  /** Cancel in any surface, or the caller went away. */
   | { type: 'cancelled'; error: unknown };
 
 export type StateName = SignInState['name'];
@@ -60,16 +72,18 @@ const ends = { signedIn: 'done', cancelled: 'cancelled' } as const;
  * Every move a sign-in can make: from a state, on an event, to a state. An event a state does not
  * list changes nothing (a late browser check after the switch, the loopback's failure once the code
  * is shown: then only the device grant's failure ends the sign-in, and a slow browser may still
- * finish it).
+ * finish it). Every state that is not final takes `cancelled`: Cancel ends a sign-in at once,
+ * whatever its halves are still doing.
  */
 export const transitions: Readonly<Record<StateName, Readonly<Partial<Record<EventName, StateName>>>>> = {
-  starting: { browserStarted: 'browserWaiting', codeReady: 'codeShown', codeFailed: 'failed', browserFailed: 'failed', ...ends },
+  starting: { startFailed: 'failed', browserStarted: 'browserWaiting', codeReady: 'codeShown', codeFailed: 'failed', browserFailed: 'failed', ...ends },
   browserWaiting: {
     noReturnNoticed: 'browserWaiting',
     checkMissed: 'browserLeft',
     switchAsked: 'browserLeft',
     browserUnavailable: 'browserLeft',
     redirectNotForwarded: 'browserLeft',
+    portUnavailable: 'browserLeft',
     browserFailed: 'failed',
     ...ends,
   },
@@ -88,6 +102,7 @@ const leftBecause: Partial<Record<EventName, LeftBecause>> = {
   switchAsked: 'asked',
   browserUnavailable: 'noBrowser',
   redirectNotForwarded: 'notForwarded',
+  portUnavailable: 'portUnavailable',
 };
 
 /** The state after `event`, or undefined when `state` does not take that event. */
@@ -95,15 +110,18 @@ export function nextState(state: SignInState, event: SignInEvent): SignInState |
   const target = transitions[state.name][event.type];
   if (!target) return undefined;
   const because = 'because' in state ? state.because : undefined;
+  const detail = 'detail' in state ? state.detail : undefined;
   switch (target) {
     case 'starting':
       return { name: 'starting' };
     case 'browserWaiting':
       return event.type === 'noReturnNoticed' ? { name: 'browserWaiting', hint: { redirectUri: event.redirectUri } } : { name: 'browserWaiting' };
-    case 'browserLeft':
-      return { name: 'browserLeft', because: leftBecause[event.type] ?? 'asked' };
+    case 'browserLeft': {
+      const why = event.type === 'portUnavailable' ? errorText(event.error) : undefined;
+      return { name: 'browserLeft', because: leftBecause[event.type] ?? 'asked', ...(why ? { detail: why } : {}) };
+    }
     case 'codeShown':
-      return event.type === 'codeReady' ? { name: 'codeShown', prompt: event.prompt, ...(because ? { because } : {}) } : undefined;
+      return event.type === 'codeReady' ? { name: 'codeShown', prompt: event.prompt, ...(because ? { because } : {}), ...(detail ? { detail } : {}) } : undefined;
     case 'pasteAsked':
       return { name: 'pasteAsked', because: because ?? 'asked' };
     case 'done':
@@ -112,6 +130,10 @@ export function nextState(state: SignInState, event: SignInEvent): SignInState |
     case 'cancelled':
       return 'error' in event ? { name: target, error: event.error } : undefined;
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

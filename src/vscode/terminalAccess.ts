@@ -11,6 +11,7 @@ import type { ExtensionServices } from './services.js';
 import { registerTerminalCommands } from './terminalCommands.js';
 import { alwaysAllowedStore, askTerminalConsent } from './terminalConsent.js';
 import { gitHostProblems, terminalProviders } from './terminalProviders.js';
+import { inBackground } from './inBackground.js';
 
 export const terminalEnabledSetting = 'terminal.enabled';
 
@@ -77,9 +78,11 @@ export class TerminalAccess implements vscode.Disposable {
   private failed(message: string): void {
     this.writeEnvironment(this.terminals.variables(false, this.gitOrigins()));
     const showLog = vscode.l10n.t('Show Log');
-    void vscode.window.showWarningMessage(vscode.l10n.t('OAuth Anywhere cannot serve tokens to terminal tools in this window: {0}', message), showLog).then((picked) => {
-      if (picked === showLog) void vscode.commands.executeCommand(showLogCommand);
-    });
+    inBackground(
+      vscode.window.showWarningMessage(vscode.l10n.t('OAuth Anywhere cannot serve tokens to terminal tools in this window: {0}', message), showLog).then((picked) =>
+        picked === showLog ? vscode.commands.executeCommand(showLogCommand) : undefined,
+      ),
+    );
   }
 
   private gitOrigins(): string[] {

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { mainProviderId, settingsSection } from '../config.js';
-import { toolLabels } from '../terminal/broker.js';
 import type { ConsentKeeper } from '../terminal/consent.js';
 import { parseGitHost } from '../terminal/gitHosts.js';
 import type { ProviderRegistry } from './providerRegistry.js';
+import { inBackground } from './inBackground.js';
+import { toolLabel } from './terminalConsent.js';
 
 export const resetTerminalAccessCommand = 'oauthAnywhere.terminal.resetAccess';
 export const addGitHostCommand = 'oauthAnywhere.terminal.addGitHost';
@@ -19,13 +20,13 @@ export function registerTerminalCommands(registry: ProviderRegistry, consent: Co
 async function resetAccess(registry: ProviderRegistry, consent: ConsentKeeper): Promise<void> {
   const decisions = consent.decisions();
   if (!decisions.length) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No terminal tool has a remembered answer; each one asks on its first use.'));
+    inBackground(vscode.window.showInformationMessage(vscode.l10n.t('No terminal tool has a remembered answer; each one asks on its first use.')));
     return;
   }
   const describe = { always: vscode.l10n.t('always allowed'), denied: vscode.l10n.t('denied in this window') };
   const picked = await vscode.window.showQuickPick(
     decisions.map((decision) => ({
-      label: decision.cluster ? vscode.l10n.t('{0} for {1}', toolLabels[decision.kind], decision.cluster) : toolLabels[decision.kind],
+      label: decision.cluster ? vscode.l10n.t('{0} for {1}', toolLabel(decision.kind), decision.cluster) : toolLabel(decision.kind),
       description: registry.get(decision.providerId)?.label ?? decision.providerId,
       detail: vscode.l10n.t('{0}; {1}, client {2}', describe[decision.decision], decision.issuer, decision.clientId),
       picked: true,
@@ -35,7 +36,7 @@ async function resetAccess(registry: ProviderRegistry, consent: ConsentKeeper): 
   );
   if (!picked?.length) return;
   for (const { decision } of picked) await consent.forget(decision.key);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Forgot {0} answer(s); those tools ask again on their next use.', picked.length));
+  inBackground(vscode.window.showInformationMessage(vscode.l10n.t('Forgot {0} answer(s); those tools ask again on their next use.', picked.length)));
 }
 
 async function addGitHost(registry: ProviderRegistry): Promise<void> {
@@ -71,7 +72,7 @@ async function addGitHost(registry: ProviderRegistry): Promise<void> {
     });
     await configuration.update('providers', updated, vscode.ConfigurationTarget.Global);
   }
-  void vscode.window.showInformationMessage(vscode.l10n.t('git in new VS Code terminals gets credentials for {0} from {1}. Terminals already open need a relaunch.', host.origin, chosen.definition.label));
+  inBackground(vscode.window.showInformationMessage(vscode.l10n.t('git in new VS Code terminals gets credentials for {0} from {1}. Terminals already open need a relaunch.', host.origin, chosen.definition.label)));
 }
 
 /** A setting that should be a list, as one (anything else counts as empty). */

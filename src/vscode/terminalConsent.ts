@@ -1,8 +1,18 @@
 import * as vscode from 'vscode';
-import { toolLabels } from '../terminal/broker.js';
+import type { ToolKind } from '../terminal/protocol.js';
 import type { AlwaysAllowedStore, ConsentAnswer, ConsentQuestion } from '../terminal/consent.js';
 
 const alwaysAllowedKey = 'oauthAnywhere.terminal.alwaysAllowed';
+
+/** The tool as VS Code names it to the person (the terminal's own messages name it in English). */
+export function toolLabel(kind: ToolKind): string {
+  const labels: Record<ToolKind, string> = {
+    token: vscode.l10n.t('oauth-anywhere token'),
+    git: vscode.l10n.t('git (credential helper)'),
+    kubectl: vscode.l10n.t('kubectl (exec credential plugin)'),
+  };
+  return labels[kind];
+}
 
 /**
  * The consent modal: which tool (verb and the command lines that started it, where the system
@@ -11,7 +21,7 @@ const alwaysAllowedKey = 'oauthAnywhere.terminal.alwaysAllowed';
  * rendered as markdown.
  */
 export async function askTerminalConsent(question: ConsentQuestion): Promise<ConsentAnswer> {
-  const tool = toolLabels[question.kind];
+  const tool = toolLabel(question.kind);
   const allowOnce = vscode.l10n.t('Allow Once');
   const always = vscode.l10n.t('Always Allow for This Tool');
   const deny = vscode.l10n.t('Deny');

@@ -155,15 +155,35 @@ describe('the F5 set-up in code-server', { timeout: 10 * 60_000 }, () => {
   it('D3: "Debug Current Test File" stops at a breakpoint in a unit test (tsx source maps)', async () => {
     const { page } = env;
     await openFile('test/unit/scopes.test.ts');
-    // Line 7: the first assertion of the first test.
-    await page.keyboard.press('F1');
-    await page.locator('.quick-input-widget .quick-input-box input').fill(':7');
-    await page.keyboard.press('Enter');
-    await sleep(500);
-    await page.keyboard.press('F9');
+    // Line 7: the first assertion of the first test. Each step is checked before the next, so a
+    // keystroke lost to a busy machine is retried, not found out two minutes later.
+    const cursorOnLine7 = page.locator('.statusbar-item', { hasText: /Ln 7, Col/ });
+    await until('the cursor on line 7', async () => {
+      if (await cursorOnLine7.count()) return true;
+      await page.locator('.part.editor .monaco-editor .view-lines').first().click({ timeout: 5000 }).catch(() => {});
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(':7');
+      await page.keyboard.press('Enter');
+      await sleep(500);
+      return (await cursorOnLine7.count()) > 0;
+    });
+    const breakpoint = page.locator('.part.editor .monaco-editor .codicon-debug-breakpoint');
+    await until('the breakpoint on line 7', async () => {
+      if (await breakpoint.count()) return true;
+      await page.keyboard.press('F9');
+      await sleep(1000);
+      return (await breakpoint.count()) > 0;
+    });
     await command('Debug: Select and Start Debugging');
     await choose(/^Debug Current Test File/);
-    await page.getByText(/Paused On Breakpoint/i).first().waitFor({ state: 'visible', timeout: 2 * UI_TIMEOUT });
+    try {
+      await page.getByText(/Paused On Breakpoint/i).first().waitFor({ state: 'visible', timeout: 2 * UI_TIMEOUT });
+    } catch (error) {
+      await screenshot(page, 'test-file-not-paused').catch(() => {});
+      throw error;
+    }
     const frame = page.locator('.monaco-list-row', { hasText: /test\/unit\/scopes\.test\.ts/ }).first();
     assert.match((await frame.textContent()) ?? '', /scopes\.test\.ts\s*7:\d+$/, 'paused on line 7 of the TypeScript source');
     await screenshot(page, 'test-file-paused');

@@ -60,10 +60,14 @@ export async function startSupportProcess({ script, args = [], env, what, onStde
         reject(new Error(`${what} printed something else than its JSON line: ${buffer}`));
       }
     });
-    exitPromise.then((info) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited before it listened (${JSON.stringify(info)}):\n${stderr}`));
-    });
+    // exitPromise never rejects (a spawn error resolves it too).
+    exitPromise.then(
+      (info) => {
+        clearTimeout(timer);
+        reject(new Error(`${what} exited before it listened (${JSON.stringify(info)}):\n${stderr}`));
+      },
+      () => {},
+    );
   }).catch(async (error) => {
     killGroup(child.pid, 'SIGKILL');
     untrackGroup(child.pid);

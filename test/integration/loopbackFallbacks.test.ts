@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
-import { isOAuthError } from '../../src/oauth/errors.js';
+import { cancelled, isOAuthError } from '../../src/oauth/errors.js';
 import { signInWithLoopback, type LoopbackSignInOptions, type PasteEntry } from '../../src/oauth/loopback.js';
 import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
 import { captureLogger } from '../support/logs.js';
+import { portClosed } from '../support/net.js';
 
 const logger = captureLogger();
 const pages = loadCallbackPages(join(__dirname, '../../media'));
@@ -250,4 +251,68 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     assert.deepEqual(await started.paste.submit(callbackUrl), { status: 'finished' });
     assert.equal(idp.count('token', 'authorization_code'), exchanges, 'no second code exchange');
   });
+
+  it('cancelled while the port forward is set up: the browser is never opened, the port closes, the sign-in ends cancelled', async () => {
+    const controller = new AbortController();
+    const forward = gate<string>();
+    let forwardAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (forwardAsked = resolve));
+    let localPort = 0;
+    const opened: string[] = [];
+    const outcome = signInWithLoopback(client, {
+      signal: controller.signal,
+      logger,
+      scopes,
+      pages,
+      forwardRedirect: (local) => {
+        localPort = Number(new URL(local).port);
+        forwardAsked();
+        return forward.promise.then(() => local);
+      },
+      openBrowser: async (url) => {
+        opened.push(url);
+        return true;
+      },
+    });
+    outcome.catch(() => undefined);
+    await asked;
+    controller.abort(cancelled());
+    assert.ok(await portClosed(localPort), 'the callback server stopped listening at Cancel');
+    forward.open('');
+    const error = await outcome.catch((caught: unknown) => caught);
+    assert.ok(isOAuthError(error, 'cancelled'), String(error));
+    assert.deepEqual(opened, [], 'no browser opened for a cancelled sign-in');
+  });
+
+  it('cancelled while the browser is being opened (VS Code asking "open the external website?"): the port closes at once, the sign-in ends cancelled once the question is answered', async () => {
+    const controller = new AbortController();
+    const answer = gate<boolean>();
+    let openAsked!: (url: string) => void;
+    const asked = new Promise<string>((resolve) => (openAsked = resolve));
+    const outcome = signInWithLoopback(client, {
+      signal: controller.signal,
+      logger,
+      scopes,
+      pages,
+      browserCheck: () => ({ timeoutMs: 60_000, onMissed: () => undefined }),
+      openBrowser: (url) => {
+        openAsked(url);
+        return answer.promise;
+      },
+    });
+    outcome.catch(() => undefined);
+    const startUrl = new URL(await asked);
+    controller.abort(cancelled());
+    assert.ok(await portClosed(Number(startUrl.port)), 'the callback server stopped listening at Cancel, with the question still open');
+    answer.open(true);
+    const error = await outcome.catch((caught: unknown) => caught);
+    assert.ok(isOAuthError(error, 'cancelled'), String(error));
+  });
 });
+
+/** A promise the test opens when it chooses. */
+function gate<T>(): { promise: Promise<T>; open(value: T): void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}

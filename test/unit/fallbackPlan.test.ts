@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chooseFlow, type Environment, type FlowCapabilities, type FlowSetting } from '../../src/oauth/chooseFlow.js';
-import { defaultBrowserCheckSeconds, planBrowserFallback } from '../../src/vscode/fallbackPlan.js';
+import { OAuthError } from '../../src/oauth/errors.js';
+import { browserEndedEvent } from '../../src/vscode/interactiveSignIn.js';
+import { defaultBrowserCheckSeconds, fallbackFor, planBrowserFallback } from '../../src/vscode/fallbackPlan.js';
 
 const desktop: Environment = { remoteName: undefined, uiKind: 'desktop', extensionKind: 'workspace' };
 const sshRemote: Environment = { remoteName: 'ssh-remote', uiKind: 'desktop', extensionKind: 'workspace' };
@@ -36,6 +38,40 @@ describe('planBrowserFallback: when a browser sign-in checks the browser, and wh
   for (const [title, environment, capabilities, flow, seconds, checkMs, fallback] of rows) {
     test(title, () => {
       assert.deepEqual(plan(environment, capabilities, flow, seconds), { browserCheckMs: checkMs, fallback });
+    });
+  }
+});
+
+describe('where a browser sign-in goes when it is left, and what its failure means', () => {
+  test('a port that cannot be opened leads to a code whatever the plan; every other reason follows the plan', () => {
+    for (const fallback of ['device', 'paste'] as const) {
+      const planned = { browserCheckMs: undefined, fallback };
+      assert.equal(fallbackFor(planned, 'portUnavailable'), 'device');
+      for (const because of ['checkMissed', 'asked', 'noBrowser', 'notForwarded'] as const) assert.equal(fallbackFor(planned, because), fallback, `${fallback}, ${because}`);
+    }
+  });
+
+  const portTaken = new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect (EADDRINUSE).');
+  const noBrowser = new OAuthError('browser_unavailable', 'Opening http://127.0.0.1:1 in a browser failed.');
+  const denied = new OAuthError('denied', 'The sign-in was declined.');
+  const cancel = new OAuthError('cancelled', 'Sign-in was cancelled.');
+  // [error, waiting for the address to paste, plan's fallback, IdP offers the device grant, event]
+  const rows: Array<[OAuthError, boolean, 'device' | 'paste', boolean, string]> = [
+    [cancel, false, 'device', true, 'cancelled'],
+    [cancel, true, 'paste', false, 'cancelled'],
+    [portTaken, false, 'device', true, 'portUnavailable'],
+    [portTaken, false, 'paste', true, 'portUnavailable'],
+    [portTaken, false, 'paste', false, 'browserFailed'],
+    [portTaken, true, 'paste', true, 'nothingToPaste'],
+    [noBrowser, false, 'device', true, 'browserUnavailable'],
+    [noBrowser, false, 'paste', false, 'browserFailed'],
+    [denied, true, 'paste', false, 'nothingToPaste'],
+    [denied, false, 'paste', false, 'browserFailed'],
+    [denied, false, 'device', true, 'browserFailed'],
+  ];
+  for (const [error, awaitingPaste, fallback, deviceGrant, type] of rows) {
+    test(`${error.reason}${awaitingPaste ? ' while the address to paste is awaited' : ''}, fallback ${fallback}, ${deviceGrant ? 'with' : 'without'} device grant: ${type}`, () => {
+      assert.equal(browserEndedEvent(error, { awaitingPaste, fallback, deviceGrant }).type, type);
     });
   }
 });

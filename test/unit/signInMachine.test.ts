@@ -23,13 +23,16 @@ const states: Record<StateName, SignInState> = {
 };
 
 /** One event of each type. */
+const portTaken = new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect (EADDRINUSE).');
 const events: Record<EventName, SignInEvent> = {
+  startFailed: { type: 'startFailed', error: failure },
   browserStarted: { type: 'browserStarted' },
   noReturnNoticed: { type: 'noReturnNoticed', redirectUri: 'http://127.0.0.1:5000/callback' },
   checkMissed: { type: 'checkMissed' },
   switchAsked: { type: 'switchAsked' },
   browserUnavailable: { type: 'browserUnavailable' },
   redirectNotForwarded: { type: 'redirectNotForwarded' },
+  portUnavailable: { type: 'portUnavailable', error: portTaken },
   codeReady: { type: 'codeReady', prompt },
   pasteReady: { type: 'pasteReady' },
   signedIn: { type: 'signedIn', result },
@@ -41,6 +44,7 @@ const events: Record<EventName, SignInEvent> = {
 
 /** The table as it should read, one line per move, so that a changed row shows up here. */
 const expected = `
+starting --startFailed--> failed
 starting --browserStarted--> browserWaiting
 starting --codeReady--> codeShown
 starting --signedIn--> done
@@ -52,6 +56,7 @@ browserWaiting --checkMissed--> browserLeft
 browserWaiting --switchAsked--> browserLeft
 browserWaiting --browserUnavailable--> browserLeft
 browserWaiting --redirectNotForwarded--> browserLeft
+browserWaiting --portUnavailable--> browserLeft
 browserWaiting --signedIn--> done
 browserWaiting --browserFailed--> failed
 browserWaiting --cancelled--> cancelled
@@ -82,6 +87,13 @@ describe('the sign-in state machine', () => {
     assert.deepEqual(moves.sort(), expected.trim().split('\n').sort());
   });
 
+  test('Cancel ends every state that is not final, at once', () => {
+    for (const [name, state] of Object.entries(states) as Array<[StateName, SignInState]>) {
+      if (finalStates.includes(name)) continue;
+      assert.deepEqual(nextState(state, events.cancelled), { name: 'cancelled', error: cancel }, name);
+    }
+  });
+
   test('a final state takes no event: a late browser, a late failure or Cancel change nothing', () => {
     for (const name of finalStates) {
       for (const event of Object.values(events)) assert.equal(nextState(states[name], event), undefined, `${name} on ${event.type}`);
@@ -107,6 +119,9 @@ describe('the sign-in state machine', () => {
       assert.deepEqual(nextState(left, events.codeReady), { name: 'codeShown', prompt, because });
       assert.deepEqual(nextState(left, events.pasteReady), { name: 'pasteAsked', because });
     }
+    const portLeft = nextState(states.browserWaiting, events.portUnavailable);
+    assert.deepEqual(portLeft, { name: 'browserLeft', because: 'portUnavailable', detail: portTaken.message }, "the core's words for the port go along");
+    assert.deepEqual(nextState(portLeft, events.codeReady), { name: 'codeShown', prompt, because: 'portUnavailable', detail: portTaken.message });
     assert.deepEqual(nextState(states.starting, events.codeReady), { name: 'codeShown', prompt }, 'a sign-in that starts with a code gives no reason');
     assert.deepEqual(nextState(states.browserWaiting, events.noReturnNoticed), { name: 'browserWaiting', hint: { redirectUri: 'http://127.0.0.1:5000/callback' } });
   });

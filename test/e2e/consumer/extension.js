@@ -13,7 +13,7 @@
 'use strict';
 
 const vscode = require('vscode');
-const crypto = require('crypto');
+const nodeCrypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { registerFollowMode } = require('./follow');
@@ -76,7 +76,7 @@ function defaultTokenFile() {
 }
 
 function fingerprint(token) {
-  return crypto.createHash('sha256').update(token).digest('hex').slice(0, 16);
+  return nodeCrypto.createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 /**
@@ -139,11 +139,9 @@ async function run(command, options) {
       session: describeSession(session),
     };
     writeReport(report);
-    void vscode.window.showInformationMessage(
-      session
-        ? `Consumer ${command}: session for ${session.account.label} (run ${run}).`
-        : `Consumer ${command}: no session (run ${run}).`,
-    );
+    vscode.window
+      .showInformationMessage(session ? `Consumer ${command}: session for ${session.account.label} (run ${run}).` : `Consumer ${command}: no session (run ${run}).`)
+      .then(undefined, () => {});
     return report;
   } catch (err) {
     const finishedAt = new Date();
@@ -155,7 +153,7 @@ async function run(command, options) {
       error: describeError(err),
     };
     writeReport(report);
-    void vscode.window.showErrorMessage(`Consumer ${command} failed (run ${run}): ${report.error.message}`);
+    vscode.window.showErrorMessage(`Consumer ${command} failed (run ${run}): ${report.error.message}`).then(undefined, () => {});
     return report;
   }
 }

@@ -97,7 +97,7 @@ function registerFollowMode(context, helpers) {
       const forMe = request.to === 'all' || (Array.isArray(request.to) && request.to.includes(process.pid));
       if (!forMe) continue;
       const delay = typeof request.at === 'number' ? Math.max(0, request.at - Date.now()) : 0;
-      setTimeout(() => void run(request), delay);
+      setTimeout(() => run(request).catch((error) => console.error('consumer: a request could not be answered', error)), delay);
     }
   }
 
