@@ -69,15 +69,19 @@ try {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
 
-/** `t('text'` calls (not `l10n.t(`) in the copy of src/, as "file:line". */
+/**
+ * Calls of a translate function that l10n-dev cannot see, as "file:line": `t('text'`, or
+ * `anything.t('text'` other than `l10n.t(` (the text may start on the next line).
+ */
 function untranslatableCalls(sources) {
   const found = [];
   for (const file of fs.readdirSync(sources, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
-    const lines = fs.readFileSync(path.join(sources, file), 'utf8').split('\n');
-    lines.forEach((line, index) => {
-      if (/(?<![\w.])t\(\s*['"`]/.test(line)) found.push(`src/${file}:${index + 1}`);
-    });
+    const text = fs.readFileSync(path.join(sources, file), 'utf8');
+    for (const call of text.matchAll(/([\w$]+\.)?\bt\(\s*['"`]/g)) {
+      if (call[1] === 'l10n.') continue;
+      found.push(`src/${file}:${text.slice(0, call.index).split('\n').length}`);
+    }
   }
   return found;
 }

@@ -164,10 +164,15 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // VS Code's port forwarding and its "open the external website?" question may take as long as they
+  // like: the sign-in's timeout or Cancel ends the wait for them (and the finally below closes the
+  // port) instead of waiting for their answer. `ifSignedIn` stands for their answer when the browser
+  // already came back meanwhile.
+  const unlessEnded = <T>(work: Promise<T>, ifSignedIn: T): Promise<T> => Promise.race([work, outcome.then(() => ifSignedIn)]);
 
   try {
     stopIfAborted();
-    redirectUri = options.forwardRedirect ? await options.forwardRedirect(server.redirectUri) : server.redirectUri;
+    redirectUri = options.forwardRedirect ? await unlessEnded(options.forwardRedirect(server.redirectUri), server.redirectUri) : server.redirectUri;
     stopIfAborted();
     server.allowHost(new URL(redirectUri).host);
     const authorizeUrl = buildAuthorizeUrl(as.authorization_endpoint, {
@@ -217,7 +222,7 @@ export async function signInWithLoopback(client: OAuthClient, options: LoopbackS
         })
       : authorizeUrl.href;
     logger.info(`Waiting for the browser on 127.0.0.1:${server.port} (times out in ${describeDuration(timeoutMs)}${check ? `; it must reach ${startPath} within ${describeDuration(check.timeoutMs)}` : ''}).`);
-    const browserOpened = await options.openBrowser(opened);
+    const browserOpened = await unlessEnded(options.openBrowser(opened), true);
     stopIfAborted();
     if (!browserOpened) {
       throw new OAuthError('browser_unavailable', `Opening ${new URL(opened).origin} in a browser failed.`);

@@ -33,9 +33,8 @@ export function planBrowserFallback(choice: FlowChoice, capabilities: FlowCapabi
 }
 
 /**
- * Where a browser sign-in that was left goes: the plan's fallback, except when its port could not be
- * opened, which only a code avoids (the sign-in leaves for that reason only when the identity
- * provider offers the device grant).
+ * Where a browser sign-in that was left goes: the plan's fallback. A port that could not be opened
+ * makes it leave only when that fallback is the device grant (a paste needs the port too).
  */
 export function fallbackFor(plan: BrowserFallbackPlan | undefined, because: LeftBecause): BrowserFallbackPlan['fallback'] {
   if (because === 'portUnavailable') return 'device';

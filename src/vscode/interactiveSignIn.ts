@@ -76,6 +76,8 @@ class SignInAttempt {
   private readonly controller = new AbortController();
   private plan: BrowserFallbackPlan | undefined;
   private paste: PasteEntry | undefined;
+  /** Why the browser sign-in could not listen, when that made it leave for a code. */
+  private portError: unknown;
 
   constructor(
     private readonly request: SignInRequest,
@@ -90,11 +92,12 @@ class SignInAttempt {
     machine.watch((state) => {
       if (finalStates.includes(state.name) && !this.controller.signal.aborted) this.controller.abort(endReason(state));
     });
-    this.followCaller();
+    const unfollow = this.followCaller();
     this.start().catch((error: unknown) => machine.dispatch({ type: 'startFailed', error }));
     try {
       return await machine.ended;
     } finally {
+      unfollow();
       await view.closed();
     }
   }
@@ -103,18 +106,24 @@ class SignInAttempt {
     return this.controller.signal;
   }
 
-  /** The one who asked for the sign-in went away (a terminal tool stopped with Ctrl+C): it is cancelled. */
-  private followCaller(): void {
+  /**
+   * The one who asked for the sign-in went away (a terminal tool stopped with Ctrl+C): it is
+   * cancelled. Returns the way to stop listening, so a long-lived signal does not keep a finished
+   * sign-in alive.
+   */
+  private followCaller(): () => void {
     const { signal } = this.request;
     const cancel = () => this.machine.dispatch({ type: 'cancelled', error: new OAuthError('cancelled', 'The sign-in was cancelled by the one who asked for it.') });
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });
+    return () => signal?.removeEventListener('abort', cancel);
   }
 
   private async start(): Promise<void> {
     const { deps } = this;
     const client = await deps.client.load();
     const capabilities = await client.capabilities(this.signal);
+    // capabilities() rejects once aborted; this also covers an answer that was cached.
     if (this.signal.aborted) return;
     const choice = chooseFlow(deps.environment, capabilities, deps.settings.flow);
     deps.logger.info(`Sign-in flow: ${choice.flows.join(', then ') || 'none'}. Why: ${choice.reason}`);
@@ -184,9 +193,11 @@ class SignInAttempt {
       noReturn: { afterMs: noReturnHintMs, notify: (redirectUri) => machine.dispatch({ type: 'noReturnNoticed', redirectUri }) },
       openBrowser: async (url) => {
         if (this.towardNow() === 'device') {
-          // Asked for a code before the browser opened: the person's browser is elsewhere.
+          // Asked for a code before the browser opened: the person's browser is elsewhere. "Not
+          // opened" ends the browser half, which frees its port (a preset's fixed port) at once;
+          // the machine, already on the code, ignores that end.
           deps.logger.info('Not opening the browser: the sign-in went on with a code.');
-          return true;
+          return false;
         }
         const opened = await deps.openBrowser(url);
         if (!opened && plan.fallback === 'paste') {
@@ -201,8 +212,11 @@ class SignInAttempt {
     machine.dispatch({ type: 'browserStarted' });
     loopback.then(
       (result) => machine.dispatch({ type: 'signedIn', result }),
-      (error: unknown) =>
-        machine.dispatch(browserEndedEvent(error, { awaitingPaste: machine.state.name === 'browserLeft' && this.towardNow() === 'paste', fallback: plan.fallback, deviceGrant: capabilities.deviceGrant })),
+      (error: unknown) => {
+        const event = browserEndedEvent(error, { awaitingPaste: machine.state.name === 'browserLeft' && this.towardNow() === 'paste', fallback: plan.fallback, deviceGrant: capabilities.deviceGrant });
+        if (event.type === 'portUnavailable') this.portError = error;
+        machine.dispatch(event);
+      },
     );
   }
 
@@ -211,7 +225,20 @@ class SignInAttempt {
     const { deps, request, machine } = this;
     signInWithDeviceGrant(client, { ...deps.deviceGrant, scopes: request.scopes, onPrompt: (prompt) => machine.dispatch({ type: 'codeReady', prompt }), signal: this.signal, logger: deps.logger }).then(
       (result) => machine.dispatch({ type: 'signedIn', result }),
-      (error: unknown) => machine.dispatch(isOAuthError(error, 'cancelled') ? { type: 'cancelled', error } : { type: 'codeFailed', error }),
+      (error: unknown) => {
+        if (isOAuthError(error, 'cancelled')) {
+          machine.dispatch({ type: 'cancelled', error });
+          return;
+        }
+        // A code that never came after the port could not be opened: the port is the cause to fix
+        // (its advice names the other sign-in and the setting); the code's failure goes to the log.
+        if (this.portError !== undefined && machine.state.name === 'browserLeft') {
+          deps.logger.warn(`Signing in with a code instead failed too: ${error instanceof Error ? error.message : String(error)}`);
+          machine.dispatch({ type: 'codeFailed', error: this.portError });
+          return;
+        }
+        machine.dispatch({ type: 'codeFailed', error });
+      },
     );
   }
 }
@@ -227,8 +254,9 @@ function endReason(state: SignInState): OAuthError {
  * - Cancelled: cancelled (once the sign-in ended, nothing changes).
  * - Left for pasting before the address existed (`awaitingPaste`): it will never come; the sign-in
  *   fails with the real cause.
- * - Its port cannot be opened (a fixed port another sign-in holds) and the identity provider offers
- *   the device grant: a code instead, saying why.
+ * - Its port cannot be opened (a fixed port another sign-in holds) and the device grant is the plan's
+ *   fallback: a code instead, saying why. Not for `flow: "loopback"` without a browser check: the
+ *   person chose the browser, and the port's own error says what to do.
  * - No browser, with the device grant as the fallback: a code instead.
  * - Otherwise the browser sign-in's failure (which changes nothing once a code is shown).
  */
@@ -236,7 +264,7 @@ export function browserEndedEvent(error: unknown, situation: { awaitingPaste: bo
   if (isOAuthError(error, 'cancelled')) return { type: 'cancelled', error };
   if (situation.awaitingPaste) return { type: 'nothingToPaste', error };
   const reason = reasonOf(error);
-  if ((reason === 'port_in_use' || reason === 'port_unavailable') && situation.deviceGrant) return { type: 'portUnavailable', error };
+  if ((reason === 'port_in_use' || reason === 'port_unavailable') && situation.fallback === 'device' && situation.deviceGrant) return { type: 'portUnavailable', error };
   if (isOAuthError(error, 'browser_unavailable') && situation.fallback === 'device') return { type: 'browserUnavailable' };
   return { type: 'browserFailed', error };
 }

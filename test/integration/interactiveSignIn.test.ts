@@ -313,9 +313,64 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
     waiting.options.switchTo.run();
     const code = await run.surfaces.open('deviceCode');
     forward.open();
+    const [local] = run.forwarded;
+    assert.ok(local, 'the redirect was forwarded');
+    await eventually(() => portClosed(Number(new URL(local).port)), 'the unused callback server closing while the code is still shown');
     meanwhile(idp.approveDevice(code.prompt.userCode));
     assert.equal((await run.outcome).identity.label, 'demo');
     assert.deepEqual(run.opened, [], 'the person asked for a code: no browser');
+    closedAll(run);
+  });
+
+  it('a port forward that moves the path (code-server\'s /proxy/PORT/) and no device grant: the direct redirect is kept, the browser opens, and the paste box says why', async () => {
+    const run = signIn({
+      client: noDevice,
+      environment: browserUi,
+      asExternalUri: async (uri) => `https://code.example.test/proxy/${new URL(uri).port}/callback`,
+    });
+    const paste = await run.surfaces.open('paste');
+    assert.match(paste.options.because, /VS Code cannot forward this sign-in's redirect to your browser's machine/);
+    assert.equal(new URL(paste.options.entry.redirectUri).hostname, '127.0.0.1', 'the redirect URI the identity provider is told stays the direct one');
+    assert.equal(run.opened.length, 1, 'the browser opens at the identity provider');
+    const { callbackUrl } = await idp.authorize(paste.options.entry.authorizeUrl, { decision: 'approve', deliver: false });
+    assert.deepEqual(await paste.options.entry.submit(callbackUrl), { status: 'finished' });
+    assert.equal((await run.outcome).identity.label, 'demo');
+    closedAll(run);
+  });
+
+  it('a port forward that fails: the direct redirect is kept and the sign-in completes through it', async () => {
+    const run = signIn({
+      client: full,
+      environment: sshRemote,
+      flow: 'loopback',
+      asExternalUri: () => Promise.reject(new Error('no tunnel')),
+      browser: async (url) => {
+        meanwhile(idp.authorize(url, { decision: 'approve' }));
+        return true;
+      },
+    });
+    assert.equal((await run.outcome).identity.label, 'demo');
+    assert.equal(new URL(run.opened[0]!).hostname, new URL(idp.issuer).hostname, 'without a check, the identity provider is opened directly');
+    assert.match(new URL(run.opened[0]!).searchParams.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    closedAll(run);
+  });
+
+  it('no browser can be opened and no device grant: the paste box says so, and the pasted address signs in', async () => {
+    const run = signIn({ client: noDevice, environment: desktop, browser: async () => false });
+    const paste = await run.surfaces.open('paste');
+    assert.match(paste.options.because, /No browser could be opened here\. Copy the sign-in address/);
+    const { callbackUrl } = await idp.authorize(paste.options.entry.authorizeUrl, { decision: 'approve', deliver: false });
+    assert.deepEqual(await paste.options.entry.submit(callbackUrl), { status: 'finished' });
+    assert.equal((await run.outcome).identity.label, 'demo');
+    closedAll(run);
+  });
+
+  it('no browser can be opened and the device grant is the fallback: the code, saying why', async () => {
+    const run = signIn({ client: full, environment: desktop, browser: async () => false });
+    const code = await run.surfaces.open('deviceCode');
+    assert.match(code.switchedBecause ?? '', /No browser could be opened here: signing in with a code instead/);
+    meanwhile(idp.approveDevice(code.prompt.userCode));
+    assert.equal((await run.outcome).identity.label, 'demo');
     closedAll(run);
   });
 
@@ -328,18 +383,38 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
     closedAll(run);
   });
 
-  for (const flow of ['auto', 'loopback'] as const) {
-    it(`the fixed loopback port is taken (flow "${flow}"), and the identity provider offers the device grant: the code instead, saying why`, async () => {
-      const port = await takenPort();
-      const run = signIn({ client: full, environment: desktop, flow, loopbackPort: port });
-      const code = await run.surfaces.open('deviceCode');
-      assert.match(code.switchedBecause ?? '', new RegExp(`The browser sign-in cannot start here: Cannot listen on 127\\.0\\.0\\.1:${port}\\b.*Signing in with a code instead\\.`));
-      meanwhile(idp.approveDevice(code.prompt.userCode));
-      assert.equal((await run.outcome).identity.label, 'demo');
-      assert.deepEqual(run.opened, [], 'no browser for a sign-in that could not listen');
+  it('the fixed loopback port is taken, and the device grant is the fallback: the code instead, saying why', async () => {
+    const port = await takenPort();
+    const run = signIn({ client: full, environment: desktop, loopbackPort: port });
+    const code = await run.surfaces.open('deviceCode');
+    assert.match(code.switchedBecause ?? '', new RegExp(`The browser sign-in cannot start here: Cannot listen on 127\\.0\\.0\\.1:${port}\\b.*Signing in with a code instead\\.`));
+    meanwhile(idp.approveDevice(code.prompt.userCode));
+    assert.equal((await run.outcome).identity.label, 'demo');
+    assert.deepEqual(run.opened, [], 'no browser for a sign-in that could not listen');
+    closedAll(run);
+  });
+
+  it('the fixed loopback port is taken with flow "loopback" (the person chose the browser): no code, the port\'s own error', async () => {
+    const port = await takenPort();
+    const run = signIn({ client: full, environment: desktop, flow: 'loopback', loopbackPort: port });
+    const error = await failure(run.outcome);
+    assert.equal(reasonOf(error), 'port_in_use', String(error));
+    assert.ok(!run.surfaces.kinds().includes('deviceCode'), `no code shown: ${run.surfaces.kinds().join(', ')}`);
+    closedAll(run);
+  });
+
+  it('the fixed loopback port is taken and the code the sign-in falls back to is refused: the port is named as the cause', async () => {
+    const port = await takenPort();
+    idp.injectFault('device_authorization', { kind: 'status', status: 400, body: JSON.stringify({ error: 'unauthorized_client' }), contentType: 'application/json' }, 1);
+    try {
+      const run = signIn({ client: full, environment: desktop, loopbackPort: port });
+      const error = await failure(run.outcome);
+      assert.equal(reasonOf(error), 'port_in_use', String(error));
       closedAll(run);
-    });
-  }
+    } finally {
+      idp.clearFaults();
+    }
+  });
 
   it('the fixed loopback port is taken and there is no device grant: the sign-in fails with port_in_use', async () => {
     const port = await takenPort();
@@ -378,6 +453,15 @@ describe('the interactive sign-in (runner, state machine, view) against oidc-pro
     closedAll(run);
   });
 });
+
+/** Waits until the asynchronous `probe` holds; fails after `timeoutMs` (a deadline, not a measurement). */
+async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 async function until(probe: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

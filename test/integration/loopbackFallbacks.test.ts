@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadCallbackPages } from '../../src/oauth/callbackPages.js';
 import { OAuthClient } from '../../src/oauth/client.js';
-import { cancelled, isOAuthError } from '../../src/oauth/errors.js';
+import { cancelled, isOAuthError, reasonOf } from '../../src/oauth/errors.js';
 import { signInWithLoopback, type LoopbackSignInOptions, type PasteEntry } from '../../src/oauth/loopback.js';
 import type { SignInResult } from '../../src/oauth/types.js';
 import { startTestIdp, type TestIdp } from '../support/idp.js';
@@ -284,7 +284,7 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     assert.deepEqual(opened, [], 'no browser opened for a cancelled sign-in');
   });
 
-  it('cancelled while the browser is being opened (VS Code asking "open the external website?"): the port closes at once, the sign-in ends cancelled once the question is answered', async () => {
+  it('cancelled while the browser is being opened (VS Code asking "open the external website?"): the port closes and the sign-in ends cancelled at once, with the question still open', async () => {
     const controller = new AbortController();
     const answer = gate<boolean>();
     let openAsked!: (url: string) => void;
@@ -304,10 +304,32 @@ describe('loopback fallbacks against oidc-provider: the /start browser check and
     const startUrl = new URL(await asked);
     controller.abort(cancelled());
     assert.ok(await portClosed(Number(startUrl.port)), 'the callback server stopped listening at Cancel, with the question still open');
-    answer.open(true);
     const error = await outcome.catch((caught: unknown) => caught);
     assert.ok(isOAuthError(error, 'cancelled'), String(error));
+    answer.open(true);
   });
+
+  for (const pending of ['the port forward', 'the question whether to open the browser'] as const) {
+    it(`times out while ${pending} never answers: browser_timeout, and the port closes`, async () => {
+      const never = new Promise<never>(() => undefined);
+      let localPort = 0;
+      const outcome = signInWithLoopback(client, {
+        logger,
+        scopes,
+        pages,
+        timeoutMs: 300,
+        forwardRedirect: (local) => {
+          localPort = Number(new URL(local).port);
+          return pending === 'the port forward' ? never : Promise.resolve(local);
+        },
+        openBrowser: () => never,
+      });
+      const error = await outcome.catch((caught: unknown) => caught);
+      assert.equal(reasonOf(error), 'browser_timeout', String(error));
+      assert.ok(localPort > 0, 'the port forward was asked for');
+      assert.ok(await portClosed(localPort), 'the callback server stopped listening');
+    });
+  }
 });
 
 /** A promise the test opens when it chooses. */
