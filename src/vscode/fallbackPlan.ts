@@ -1,5 +1,4 @@
 import type { FlowCapabilities, FlowChoice, FlowSetting } from '../oauth/chooseFlow.js';
-import type { LeftBecause } from './signInMachine.js';
 
 /** How long a browser sign-in waits for the browser at /start unless the setting says otherwise. */
 export const defaultBrowserCheckSeconds = 15;
@@ -33,10 +32,10 @@ export function planBrowserFallback(choice: FlowChoice, capabilities: FlowCapabi
 }
 
 /**
- * Where a browser sign-in that was left goes: the plan's fallback. A port that could not be opened
- * makes it leave only when that fallback is the device grant (a paste needs the port too).
+ * Where a browser sign-in that was left goes: the plan's fallback, whatever the reason it left (a
+ * port that could not be opened makes it leave only when that fallback is the device grant: a paste
+ * needs the port too). A sign-in that starts with a code has no plan.
  */
-export function fallbackFor(plan: BrowserFallbackPlan | undefined, because: LeftBecause): BrowserFallbackPlan['fallback'] {
-  if (because === 'portUnavailable') return 'device';
+export function fallbackFor(plan: BrowserFallbackPlan | undefined): BrowserFallbackPlan['fallback'] {
   return plan?.fallback ?? 'device';
 }

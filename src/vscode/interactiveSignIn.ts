@@ -146,7 +146,7 @@ class SignInAttempt {
 
   /** Starts the fallback of a browser sign-in that was left. */
   private leaveBrowser(client: OAuthClient, because: Extract<SignInState, { name: 'browserLeft' }>['because']): void {
-    const toward = fallbackFor(this.plan, because);
+    const toward = fallbackFor(this.plan);
     this.deps.logger.info(`Leaving the browser sign-in (${because}) for ${toward === 'device' ? 'the device grant' : 'the paste step'}.`);
     if (toward === 'device') this.startCode(client);
     else if (this.paste) this.machine.dispatch({ type: 'pasteReady' });
@@ -156,7 +156,7 @@ class SignInAttempt {
   /** Where the sign-in goes from its current state when the browser sign-in ends: a code, a paste, or nowhere else. */
   private towardNow(): 'device' | 'paste' | undefined {
     const state = this.machine.state;
-    if (state.name === 'browserLeft') return fallbackFor(this.plan, state.because);
+    if (state.name === 'browserLeft') return fallbackFor(this.plan);
     if (state.name === 'codeShown') return 'device';
     if (state.name === 'pasteAsked') return 'paste';
     return undefined;

@@ -112,7 +112,7 @@ function show(state: SignInState, { exit, cancel, context, machine, onNoReturn }
       );
     }
     case 'browserLeft': {
-      const toward = fallbackFor(plan, state.because);
+      const toward = fallbackFor(plan);
       const next = toward === 'device' ? l10n.t('Requesting a sign-in code…') : l10n.t('Preparing the sign-in address…');
       return surfaces.withPreparing({ issuerHost, message: `${leftExplained(t, state.because, toward, seconds, state.detail)} ${next}` }, cancel, exit);
     }

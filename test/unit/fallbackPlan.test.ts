@@ -43,15 +43,13 @@ describe('planBrowserFallback: when a browser sign-in checks the browser, and wh
 });
 
 describe('where a browser sign-in goes when it is left, and what its failure means', () => {
-  test('a port that cannot be opened leads to a code whatever the plan; every other reason follows the plan', () => {
-    for (const fallback of ['device', 'paste'] as const) {
-      const planned = { browserCheckMs: undefined, fallback };
-      assert.equal(fallbackFor(planned, 'portUnavailable'), 'device');
-      for (const because of ['checkMissed', 'asked', 'noBrowser', 'notForwarded'] as const) assert.equal(fallbackFor(planned, because), fallback, `${fallback}, ${because}`);
-    }
+  test('a browser sign-in that was left goes to its plan\'s fallback; one without a plan (it started with a code) to the code', () => {
+    for (const fallback of ['device', 'paste'] as const) assert.equal(fallbackFor({ browserCheckMs: undefined, fallback }), fallback);
+    assert.equal(fallbackFor(undefined), 'device');
   });
 
-  const portTaken = new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect (EADDRINUSE).');
+  const portTaken = new OAuthError('port_in_use', 'Cannot listen on 127.0.0.1:28130 for the sign-in redirect: the port is in use (EADDRINUSE).');
+  const portRefused = new OAuthError('port_unavailable', 'Cannot listen on 127.0.0.1:80 for the sign-in redirect (EACCES).');
   const noBrowser = new OAuthError('browser_unavailable', 'Opening http://127.0.0.1:1 in a browser failed.');
   const denied = new OAuthError('denied', 'The sign-in was declined.');
   const cancel = new OAuthError('cancelled', 'Sign-in was cancelled.');
@@ -60,7 +58,9 @@ describe('where a browser sign-in goes when it is left, and what its failure mea
     [cancel, false, 'device', true, 'cancelled'],
     [cancel, true, 'paste', false, 'cancelled'],
     [portTaken, false, 'device', true, 'portUnavailable'],
-    [portTaken, false, 'paste', true, 'portUnavailable'],
+    [portRefused, false, 'device', true, 'portUnavailable'],
+    // flow "loopback" without a browser check: the person chose the browser; the port's error stands.
+    [portTaken, false, 'paste', true, 'browserFailed'],
     [portTaken, false, 'paste', false, 'browserFailed'],
     [portTaken, true, 'paste', true, 'nothingToPaste'],
     [noBrowser, false, 'device', true, 'browserUnavailable'],
