@@ -20,8 +20,8 @@ export default tseslint.config(
     rules: {
       // A promise nobody awaits loses its failure to the extension host's own log (or crashes a
       // test process): every one is awaited, returned, or given a rejection handler; `void` alone
-      // does not count. (VS Code's Thenables, mostly messages that settle with the person's
-      // answer, are not checked.)
+      // does not count. VS Code's Thenables too: a message whose answer nobody needs goes to
+      // inBackground() (src/vscode/inBackground.ts).
       '@typescript-eslint/no-floating-promises': [
         'error',
         {
