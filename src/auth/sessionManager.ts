@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { realClock } from '../oauth/clock.js';
 import type { OAuthClient } from '../oauth/client.js';
-import { isOAuthError } from '../oauth/errors.js';
+import { isOAuthError, errorText } from '../oauth/errors.js';
 import type { Redactor } from '../oauth/redact.js';
 import type { Clock, Logger, SignInResult } from '../oauth/types.js';
 import type { MachineCoordination } from './coordination.js';
@@ -329,6 +329,3 @@ export function toAuthSession(session: StoredSession, label: (session: StoredSes
   };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

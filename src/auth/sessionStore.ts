@@ -1,6 +1,7 @@
 import type { Logger } from '../oauth/types.js';
 import { legacyDocumentKey, parseLegacyDocument } from './legacyDocument.js';
 import { entryVersion, parseEntry, readEntry, supersedes, type LiveEntry, type SessionEntry, type StoredSession } from './sessionEntry.js';
+import { errorText } from '../oauth/errors.js';
 
 export type { StoredSession } from './sessionEntry.js';
 
@@ -386,6 +387,3 @@ function isLive(entry: SessionEntry | undefined): entry is LiveEntry {
   return !!entry && !entry.removed;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

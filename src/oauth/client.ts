@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { isOAuthError, OAuthError } from './errors.js';
+import { isOAuthError, OAuthError, errorText } from './errors.js';
 import { codeRefused, temporaryStatuses, toOAuthError } from './errorMapping.js';
 import { boundedFetch, defaultHttpLimits, type HttpLimits, type HttpObserver } from './http.js';
 import { openableUrl, parseEndpoint, parseIssuer } from './endpointUrls.js';
@@ -473,10 +473,6 @@ async function issuedTokens(response: Response): Promise<oauth.TokenEndpointResp
     ...(typeof refresh_token === 'string' && refresh_token ? { refresh_token } : {}),
     ...(typeof scope === 'string' ? { scope } : {}),
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function definedEndpoints(endpoints: EndpointOverrides | undefined): EndpointOverrides {

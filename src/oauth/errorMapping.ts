@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { OAuthError, isOAuthError, type FailureReason } from './errors.js';
+import { OAuthError, isOAuthError, type FailureReason, errorText } from './errors.js';
 import { untrustedText } from './untrustedText.js';
 
 /**
@@ -28,7 +28,7 @@ export function toOAuthError(error: unknown, action: string): OAuthError {
     return new OAuthError('protocol_violation', `The identity provider's answer while ${action} uses something this extension does not support (${plain(error.message)}).`);
   }
 
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return new OAuthError('unexpected', `Unexpected failure while ${action}: ${plain(message)}`, { cause: error });
 }
 

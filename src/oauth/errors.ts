@@ -149,3 +149,8 @@ export function reasonOf(error: unknown): FailureReason {
 export function cancelled(what = 'Sign-in'): OAuthError {
   return new OAuthError('cancelled', `${what} was cancelled.`);
 }
+
+/** The message of anything thrown, for a log line or an error's detail. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

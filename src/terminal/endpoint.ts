@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from '../oauth/types.js';
 import type { RequestContext } from './broker.js';
 import { maxRequestBytes, protocolVersion, type Reply, type RequestEnvelope, type TerminalRequest } from './protocol.js';
+import { errorText } from '../oauth/errors.js';
 
 /** Terminal sockets in the shared runtime directory start with this; stale-socket cleanup touches nothing else. */
 export const terminalSocketPrefix = 'terminal-';
@@ -89,7 +90,7 @@ function serveConnection(socket: Socket, secret: string, handle: RequestHandler,
     socket.off('data', onData);
     socket.off('end', onEnd);
     serveRequest(socket, line, secret, handle, logger).catch((error: unknown) => {
-      logger.error(`Terminal: a request could not be answered: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`Terminal: a request could not be answered: ${errorText(error)}`);
       socket.destroy();
     });
   };

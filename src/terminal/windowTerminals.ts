@@ -6,6 +6,7 @@ import type { Logger } from '../oauth/types.js';
 import { openTerminalEndpoint, planEndpoint, removeStaleSockets, type EndpointPlan, type RequestHandler, type TerminalEndpoint } from './endpoint.js';
 import { credentialHelperCommand, credentialHelperEntries, gitConfigVariables, type Environment } from './gitEnvironment.js';
 import { endpointVariable, nodeVariable, secretVariable } from './protocol.js';
+import { errorText } from '../oauth/errors.js';
 
 /** The variables a window puts in its terminals' environment. */
 export const windowVariables = [endpointVariable, secretVariable, nodeVariable] as const;
@@ -125,7 +126,7 @@ export class WindowTerminals {
       if (this.plan !== plan) await endpoint.close(); // the window closed meanwhile
       return endpoint;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       logger.error(`Terminal tools cannot get tokens from this window: ${message}`);
       // The next change of settings or trust tries again.
       if (this.plan === plan) this.plan = undefined;

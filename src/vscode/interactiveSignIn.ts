@@ -1,10 +1,10 @@
 import type { SignInRequest } from '../auth/sessionManager.js';
 import type { ExtensionSettings } from '../config.js';
 import type { CallbackPages } from '../oauth/callbackPages.js';
-import { chooseFlow, type Environment, type FlowCapabilities, type FlowChoice } from '../oauth/chooseFlow.js';
+import { chooseFlow, type Environment, type FlowChoice } from '../oauth/chooseFlow.js';
 import type { OAuthClient } from '../oauth/client.js';
 import { signInWithDeviceGrant, type DeviceGrantOptions } from '../oauth/deviceGrant.js';
-import { isOAuthError, OAuthError, reasonOf } from '../oauth/errors.js';
+import { isOAuthError, OAuthError, reasonOf, errorText } from '../oauth/errors.js';
 import { signInWithLoopback, type PasteEntry } from '../oauth/loopback.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
 import type { Translate } from './errorMessages.js';
@@ -141,7 +141,7 @@ class SignInAttempt {
     this.machine.watch((state) => {
       if (state.name === 'browserLeft') this.leaveBrowser(client, state.because);
     });
-    this.startBrowser(client, choice, plan, capabilities);
+    this.startBrowser(client, choice, plan);
   }
 
   /** Starts the fallback of a browser sign-in that was left. */
@@ -163,7 +163,7 @@ class SignInAttempt {
   }
 
   /** The loopback sign-in, reporting to the machine; the callback server keeps listening after a switch to a code. */
-  private startBrowser(client: OAuthClient, choice: FlowChoice, plan: BrowserFallbackPlan, capabilities: FlowCapabilities): void {
+  private startBrowser(client: OAuthClient, choice: FlowChoice, plan: BrowserFallbackPlan): void {
     const { deps, request, machine } = this;
     let forward: Forward | undefined;
     const loopback = signInWithLoopback(client, {
@@ -213,7 +213,7 @@ class SignInAttempt {
     loopback.then(
       (result) => machine.dispatch({ type: 'signedIn', result }),
       (error: unknown) => {
-        const event = browserEndedEvent(error, { awaitingPaste: machine.state.name === 'browserLeft' && this.towardNow() === 'paste', fallback: plan.fallback, deviceGrant: capabilities.deviceGrant });
+        const event = browserEndedEvent(error, { awaitingPaste: machine.state.name === 'browserLeft' && this.towardNow() === 'paste', fallback: plan.fallback });
         if (event.type === 'portUnavailable') this.portError = error;
         machine.dispatch(event);
       },
@@ -233,7 +233,7 @@ class SignInAttempt {
         // A code that never came after the port could not be opened: the port is the cause to fix
         // (its advice names the other sign-in and the setting); the code's failure goes to the log.
         if (this.portError !== undefined && machine.state.name === 'browserLeft') {
-          deps.logger.warn(`Signing in with a code instead failed too: ${error instanceof Error ? error.message : String(error)}`);
+          deps.logger.warn(`Signing in with a code instead failed too: ${errorText(error)}`);
           machine.dispatch({ type: 'codeFailed', error: this.portError });
           return;
         }
@@ -260,11 +260,11 @@ function endReason(state: SignInState): OAuthError {
  * - No browser, with the device grant as the fallback: a code instead.
  * - Otherwise the browser sign-in's failure (which changes nothing once a code is shown).
  */
-export function browserEndedEvent(error: unknown, situation: { awaitingPaste: boolean; fallback: 'device' | 'paste'; deviceGrant: boolean }): SignInEvent {
+export function browserEndedEvent(error: unknown, situation: { awaitingPaste: boolean; fallback: 'device' | 'paste' }): SignInEvent {
   if (isOAuthError(error, 'cancelled')) return { type: 'cancelled', error };
   if (situation.awaitingPaste) return { type: 'nothingToPaste', error };
   const reason = reasonOf(error);
-  if ((reason === 'port_in_use' || reason === 'port_unavailable') && situation.fallback === 'device' && situation.deviceGrant) return { type: 'portUnavailable', error };
+  if ((reason === 'port_in_use' || reason === 'port_unavailable') && situation.fallback === 'device') return { type: 'portUnavailable', error };
   if (isOAuthError(error, 'browser_unavailable') && situation.fallback === 'device') return { type: 'browserUnavailable' };
   return { type: 'browserFailed', error };
 }
@@ -280,7 +280,7 @@ async function forwardThroughVsCode(localRedirectUri: string, asExternalUri: (ur
   try {
     external = new URL(await asExternalUri(localRedirectUri));
   } catch (error) {
-    logger.warn(`Port forwarding for the sign-in redirect failed (${error instanceof Error ? error.message : String(error)}); keeping ${localRedirectUri}.`);
+    logger.warn(`Port forwarding for the sign-in redirect failed (${errorText(error)}); keeping ${localRedirectUri}.`);
     return { redirectUri: localRedirectUri, path: 'failed' };
   }
   if (external.pathname !== local.pathname) {

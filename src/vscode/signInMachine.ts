@@ -1,5 +1,6 @@
 import type { DeviceCodePrompt } from '../oauth/deviceGrant.js';
 import type { Logger, SignInResult } from '../oauth/types.js';
+import { errorText } from '../oauth/errors.js';
 
 // The interactive sign-in as a state machine: where a sign-in is (waiting for the browser, showing a
 // code, asking for a pasted address, or ended) and the events that move it, in one table.
@@ -132,10 +133,6 @@ export function nextState(state: SignInState, event: SignInEvent): SignInState |
   }
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * One sign-in's machine: the current state, and who watches it. `ended` settles with the sign-in's
  * result once a final state is reached. An event dispatched while watchers run (a watcher starting
@@ -188,7 +185,7 @@ export class SignInMachine {
       try {
         watcher(next, previous);
       } catch (error) {
-        this.logger?.error(`Sign-in: showing state ${next.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger?.error(`Sign-in: showing state ${next.name} failed: ${errorText(error)}`);
       }
     }
     if (next.name === 'done') this.settle.resolve(next.result);

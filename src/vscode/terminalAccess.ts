@@ -12,6 +12,7 @@ import { registerTerminalCommands } from './terminalCommands.js';
 import { alwaysAllowedStore, askTerminalConsent } from './terminalConsent.js';
 import { gitHostProblems, terminalProviders } from './terminalProviders.js';
 import { inBackground } from './inBackground.js';
+import { errorText } from '../oauth/errors.js';
 
 export const terminalEnabledSetting = 'terminal.enabled';
 
@@ -72,7 +73,7 @@ export class TerminalAccess implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.terminals.close().catch((error: unknown) => this.services.logger.warn(`The terminal endpoint did not close cleanly: ${error instanceof Error ? error.message : String(error)}`));
+    this.terminals.close().catch((error: unknown) => this.services.logger.warn(`The terminal endpoint did not close cleanly: ${errorText(error)}`));
   }
 
   private failed(message: string): void {

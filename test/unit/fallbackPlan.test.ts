@@ -53,25 +53,25 @@ describe('where a browser sign-in goes when it is left, and what its failure mea
   const noBrowser = new OAuthError('browser_unavailable', 'Opening http://127.0.0.1:1 in a browser failed.');
   const denied = new OAuthError('denied', 'The sign-in was declined.');
   const cancel = new OAuthError('cancelled', 'Sign-in was cancelled.');
-  // [error, waiting for the address to paste, plan's fallback, IdP offers the device grant, event]
-  const rows: Array<[OAuthError, boolean, 'device' | 'paste', boolean, string]> = [
-    [cancel, false, 'device', true, 'cancelled'],
-    [cancel, true, 'paste', false, 'cancelled'],
-    [portTaken, false, 'device', true, 'portUnavailable'],
-    [portRefused, false, 'device', true, 'portUnavailable'],
-    // flow "loopback" without a browser check: the person chose the browser; the port's error stands.
-    [portTaken, false, 'paste', true, 'browserFailed'],
-    [portTaken, false, 'paste', false, 'browserFailed'],
-    [portTaken, true, 'paste', true, 'nothingToPaste'],
-    [noBrowser, false, 'device', true, 'browserUnavailable'],
-    [noBrowser, false, 'paste', false, 'browserFailed'],
-    [denied, true, 'paste', false, 'nothingToPaste'],
-    [denied, false, 'paste', false, 'browserFailed'],
-    [denied, false, 'device', true, 'browserFailed'],
+  // [error, waiting for the address to paste, plan's fallback, event]. A plan falls back to the
+  // device grant only when the identity provider offers it (planBrowserFallback).
+  const rows: Array<[OAuthError, boolean, 'device' | 'paste', string]> = [
+    [cancel, false, 'device', 'cancelled'],
+    [cancel, true, 'paste', 'cancelled'],
+    [portTaken, false, 'device', 'portUnavailable'],
+    [portRefused, false, 'device', 'portUnavailable'],
+    // flow "loopback" without a browser check, or no device grant: the port's error stands.
+    [portTaken, false, 'paste', 'browserFailed'],
+    [portTaken, true, 'paste', 'nothingToPaste'],
+    [noBrowser, false, 'device', 'browserUnavailable'],
+    [noBrowser, false, 'paste', 'browserFailed'],
+    [denied, true, 'paste', 'nothingToPaste'],
+    [denied, false, 'paste', 'browserFailed'],
+    [denied, false, 'device', 'browserFailed'],
   ];
-  for (const [error, awaitingPaste, fallback, deviceGrant, type] of rows) {
-    test(`${error.reason}${awaitingPaste ? ' while the address to paste is awaited' : ''}, fallback ${fallback}, ${deviceGrant ? 'with' : 'without'} device grant: ${type}`, () => {
-      assert.equal(browserEndedEvent(error, { awaitingPaste, fallback, deviceGrant }).type, type);
+  for (const [error, awaitingPaste, fallback, type] of rows) {
+    test(`${error.reason}${awaitingPaste ? ' while the address to paste is awaited' : ''}, fallback ${fallback}: ${type}`, () => {
+      assert.equal(browserEndedEvent(error, { awaitingPaste, fallback }).type, type);
     });
   }
 });
