@@ -1,13 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../oauth/types.js';
-import { acquireFileLock, defaultFileLockTiming, type FileLockTiming } from './fileLock.js';
+import { acquireFileLock, defaultFileLockTiming, processAlive, type FileLockTiming } from './fileLock.js';
 import { MachinePresence } from './machinePresence.js';
 import { PeerExchange } from './peerExchange.js';
 import { ensureRuntimeDirectory, openRuntimeDirectory } from './runtimeDirectory.js';
 import type { SessionEntry } from './sessionEntry.js';
 import type { EntryExchange, SecretStoragePort } from './sessionStore.js';
+import { errorText } from '../oauth/errors.js';
 
 export interface CoordinationOptions {
   /** The per-user runtime directory; by default the first usable of runtimeDirectoryCandidates(). */
@@ -25,10 +27,12 @@ export interface SessionLock {
   lastRevision(): Promise<number | undefined>;
   /** Records a revision; the mark never moves back. */
   recordRevision(revision: number): Promise<void>;
+  /** Whether the window that recorded the newest revision still runs (on this machine): its tokens are not lost, only late. */
+  writerAlive(): Promise<boolean>;
   release(): Promise<void>;
 }
 
-const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
+const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, writerAlive: async () => false, release: async () => undefined };
 
 /** A failed start is tried again after this long (a full disk, too many open files, a folder fixed by hand). */
 const retryStartAfterMs = 10_000;
@@ -63,7 +67,7 @@ export class MachineCoordination {
         // start() settles to false on failure (and logs it); joining does not wait for it.
         this.start()
           .then(() => this.peers && memberships.push(this.peers.join(storeKey, member)))
-          .catch((error: unknown) => this.logger.warn(`This window could not join the exchange of ${storeKey}: ${error instanceof Error ? error.message : String(error)}`));
+          .catch((error: unknown) => this.logger.warn(`This window could not join the exchange of ${storeKey}: ${errorText(error)}`));
         return { dispose: () => memberships.forEach((membership) => membership.dispose()) };
       },
     };
@@ -87,9 +91,24 @@ export class MachineCoordination {
 
   /** Started, and listening on a socket that is still there (a cleared runtime directory took it). */
   private async listening(): Promise<boolean> {
-    if (!(await this.start())) return false;
+    if (!(await this.start()) || !(await this.directoryStillOurs())) return false;
     await this.peers?.ensureListening().catch((error: unknown) => this.logger.debug(`Could not listen again: ${errorText(error)}`));
     return true;
+  }
+
+  /**
+   * The runtime directory checked again before each use: one removed while the window runs (a tmp
+   * cleaner) and made again by someone else must not receive tokens or locks. Ours with loose
+   * permissions is tightened; anyone else's is refused, and this time SecretStorage alone serves.
+   */
+  private async directoryStillOurs(): Promise<boolean> {
+    try {
+      await ensureRuntimeDirectory(this.directory!);
+      return true;
+    } catch (error) {
+      this.logger.warn(`The runtime directory cannot be used any more (${errorText(error)}); this refresh falls back to SecretStorage alone.`);
+      return false;
+    }
   }
 
   /** This machine's id (random, kept in the runtime directory), or undefined without one. */
@@ -111,7 +130,7 @@ export class MachineCoordination {
   }
 
   async lockSession(storeKey: string, sessionId: string, signal?: AbortSignal): Promise<SessionLock> {
-    if (!(await this.start())) return unlocked;
+    if (!(await this.start()) || !(await this.directoryStillOurs())) return unlocked;
     const directory = this.directory!;
     const { lockPath, markPath } = refreshLockFiles(directory, storeKey, sessionId);
     const lock = await acquireFileLock(lockPath, {
@@ -124,19 +143,26 @@ export class MachineCoordination {
         await this.peers?.ensureListening();
       },
     });
-    const lastRevision = async () => {
-      const text = await readFile(markPath, 'utf8').catch(() => '');
-      const revision = Number(text.trim());
-      return text && Number.isInteger(revision) ? revision : undefined;
+    // The mark: "<revision> <host> <pid>" of the window that wrote it (a bare revision from before).
+    const readMark = async () => {
+      const [revisionText, host, pidText] = (await readFile(markPath, 'utf8').catch(() => '')).trim().split(/\s+/);
+      const revision = Number(revisionText);
+      if (!revisionText || !Number.isInteger(revision)) return undefined;
+      return { revision, host, pid: Number(pidText) };
     };
+    const lastRevision = async () => (await readMark())?.revision;
     return {
       exact: true,
       lastRevision,
       recordRevision: async (revision) => {
         if (((await lastRevision()) ?? -1) >= revision) return;
         const temporary = `${markPath}.${randomBytes(4).toString('hex')}`;
-        await writeFile(temporary, String(revision), { mode: 0o600 });
+        await writeFile(temporary, `${revision} ${hostname()} ${process.pid}`, { mode: 0o600 });
         await rename(temporary, markPath);
+      },
+      writerAlive: async () => {
+        const mark = await readMark();
+        return mark?.host === hostname() && Number.isInteger(mark.pid) && mark.pid > 0 && processAlive(mark.pid);
       },
       release: () => lock.release(),
     };
@@ -151,7 +177,12 @@ export class MachineCoordination {
     const directory = this.options.directory ? await ensureRuntimeDirectory(this.options.directory) : openRuntimeDirectory();
     this.id = await this.readOrCreateMachineId(directory);
     this.directory = directory;
-    if (!this.peers) {
+    if (process.platform === 'win32') {
+      // Named pipes live in one namespace for every user of the machine: a pipe named like a peer's
+      // could be another user's. Windows of one machine read each other's tokens from SecretStorage,
+      // which desktop VS Code shares between them; the locks still hold.
+      this.logger.info('On Windows the windows of this machine hand over tokens through SecretStorage only (no named pipes).');
+    } else if (!this.peers) {
       const peers = new PeerExchange(directory, this.logger, this.options.peerTimeoutMs);
       try {
         await peers.start();
@@ -192,6 +223,3 @@ export function refreshLockFiles(directory: string, storeKey: string, sessionId:
   return { lockPath: join(directory, `refresh-${name}.lock`), markPath: join(directory, `refresh-${name}.revision`) };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

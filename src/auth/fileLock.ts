@@ -164,7 +164,8 @@ function parseOwner(raw: string): LockOwner | undefined {
   return undefined;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this machine with this pid runs (EPERM: it does, as another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

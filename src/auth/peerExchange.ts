@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, readdir, stat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -7,11 +7,10 @@ import type { SessionEntry } from './sessionEntry.js';
 import type { EntryExchange } from './sessionStore.js';
 
 /**
- * One window's socket: `peer-<32 hex>.sock` in the runtime directory; on Windows a named pipe
- * (`\\.\pipe\oauth-anywhere-<directory hash>-peer-<32 hex>`), whose default ACL admits this user only.
+ * One window's socket: `peer-<32 hex>.sock` in the runtime directory. Not on Windows, where named
+ * pipes share one namespace among all users (coordination.ts does not start an exchange there).
  */
 const socketName = /^peer-[0-9a-f]{32}\.sock$/;
-const pipeFolder = '\\\\.\\pipe\\';
 /** A peer message never needs more: a few sessions' tokens. */
 const maxMessageBytes = 1024 * 1024;
 
@@ -49,7 +48,7 @@ export class PeerExchange implements EntryExchange {
         resolve();
       });
     });
-    if (process.platform !== 'win32') await chmod(path, 0o600);
+    await chmod(path, 0o600);
     server.unref();
     this.server = server;
     this.path = path;
@@ -57,7 +56,7 @@ export class PeerExchange implements EntryExchange {
 
   /** Listens again when this window's socket file was deleted (its runtime directory was cleared). */
   async ensureListening(): Promise<void> {
-    if (!this.path || process.platform === 'win32') return;
+    if (!this.path) return;
     const present = await stat(this.path).then(() => true, () => false);
     if (present) return;
     this.server?.close();
@@ -95,19 +94,12 @@ export class PeerExchange implements EntryExchange {
 
   private async peers(): Promise<string[]> {
     if (!this.path) return [];
-    if (process.platform === 'win32') {
-      const prefix = this.endpointPath('');
-      const names = await readdir(pipeFolder).catch(() => [] as string[]);
-      return names.map((name) => pipeFolder + name).filter((path) => path.startsWith(prefix) && path !== this.path);
-    }
     const names = await readdir(this.directory).catch(() => [] as string[]);
     return names.filter((name) => socketName.test(name)).map((name) => join(this.directory, name)).filter((path) => path !== this.path);
   }
 
   private endpointPath(id: string): string {
-    if (process.platform !== 'win32') return join(this.directory, `peer-${id}.sock`);
-    const directoryHash = createHash('sha256').update(this.directory.toLowerCase()).digest('hex').slice(0, 16);
-    return `${pipeFolder}oauth-anywhere-${directoryHash}-peer-${id}`;
+    return join(this.directory, `peer-${id}.sock`);
   }
 
   /** One request, one answer line; undefined when the peer could not be reached in time. */

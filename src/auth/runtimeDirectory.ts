@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { errorText } from '../oauth/errors.js';
 
 /**
  * The per-user directory where the windows of one machine meet: refresh locks, and one socket per
@@ -63,7 +64,7 @@ export function openRuntimeDirectory(environment: RuntimeDirectoryEnvironment = 
       opened = ensureRuntimeDirectorySync(candidate);
       return opened;
     } catch (error) {
-      reasons.push(error instanceof Error ? error.message : String(error));
+      reasons.push(errorText(error));
     }
   }
   throw new RuntimeDirectoryError(`No usable runtime directory: ${reasons.join(' ')}`);
@@ -87,7 +88,7 @@ export function ensureRuntimeDirectorySync(directory: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  if (process.platform === 'win32') return directory; // per-user profile folder; named pipes carry their own ACL
+  if (process.platform === 'win32') return directory; // the per-user profile folder; no sockets are put there
   const stats = lstatSync(directory);
   if (stats.isSymbolicLink() || !stats.isDirectory()) {
     throw new RuntimeDirectoryError(`${directory} is not a plain directory; remove it or set OAUTH_ANYWHERE_RUNTIME_DIR.`);

@@ -1,5 +1,5 @@
 import type { RefreshResult } from '../oauth/client.js';
-import { isOAuthError } from '../oauth/errors.js';
+import { isOAuthError, OAuthError, errorText } from '../oauth/errors.js';
 import type { Redactor } from '../oauth/redact.js';
 import type { Clock, Logger } from '../oauth/types.js';
 import type { MachineCoordination, SessionLock } from './coordination.js';
@@ -123,6 +123,11 @@ export class SessionRefresher {
       if (!entry || entry.removed) return undefined;
       if (mark === undefined || entry.revision >= mark) return entry.session;
       if (clock.now() > giveUpAt) {
+        if (await lock.writerAlive()) {
+          // Late, not lost: the window that wrote them still runs (its socket may not be reachable,
+          // storage may be slow). This request fails; the session stays for the next one.
+          throw new OAuthError('timeout', `Another VS Code window refreshed the session of ${entry.session.account.label}, and its new tokens have not reached this window yet.`);
+        }
         // The window that wrote them is gone before any other window or storage got them: the
         // tokens this window holds are spent. Signing out once beats asking every few seconds.
         this.options.logger.warn(`Another VS Code window refreshed the session of ${entry.session.account.label}, and its new tokens were lost (that window closed before they reached this one or storage). Removing the session; the next request signs in again.`);
@@ -248,8 +253,5 @@ export class SessionRefresher {
   }
 }
 
-const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, release: async () => undefined };
+const unlocked: SessionLock = { exact: false, lastRevision: async () => undefined, recordRevision: async () => undefined, writerAlive: async () => false, release: async () => undefined };
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { redactSecretShapes } from '../oauth/redact.js';
+import { stripInvisible } from '../oauth/untrustedText.js';
 
 const shells = new Set(['sh', 'bash', 'dash', 'zsh', 'fish', 'ksh', 'mksh', 'ash', 'pwsh', 'powershell']);
 /** Shell options that take the next argument as their value, so that it is not read as a script. */
@@ -73,9 +74,10 @@ function programName(argv0: string): string {
 
 function shorten(text: string): string {
   // A URL's user:password part is cut out as well as anything shaped like a token; control
-  // characters become spaces, so a command line cannot redraw the consent dialog's text.
+  // characters become spaces and invisible ones (bidirectional overrides, zero-width) go, so a
+  // command line cannot redraw or reorder the consent dialog's text.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const clean = redactSecretShapes(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1…@').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const clean = stripInvisible(redactSecretShapes(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1…@').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '));
   return clean.length > maxLength ? `${clean.slice(0, maxLength - 1)}…` : clean;
 }
 

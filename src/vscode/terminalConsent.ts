@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ToolKind } from '../terminal/protocol.js';
 import type { AlwaysAllowedStore, ConsentAnswer, ConsentQuestion } from '../terminal/consent.js';
+import { stripInvisible } from '../oauth/untrustedText.js';
 
 const alwaysAllowedKey = 'oauthAnywhere.terminal.alwaysAllowed';
 
@@ -20,7 +21,8 @@ export function toolLabel(kind: ToolKind): string {
  * is plain text: the callers' command lines are whatever those processes say, so they are never
  * rendered as markdown.
  */
-export async function askTerminalConsent(question: ConsentQuestion): Promise<ConsentAnswer> {
+export async function askTerminalConsent(asked: ConsentQuestion): Promise<ConsentAnswer> {
+  const question = withoutInvisibleText(asked);
   const tool = toolLabel(question.kind);
   const allowOnce = vscode.l10n.t('Allow Once');
   const always = vscode.l10n.t('Always Allow for This Tool');
@@ -69,5 +71,20 @@ export function alwaysAllowedStore(state: vscode.Memento): AlwaysAllowedStore {
       return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
     },
     set: (keys) => state.update(alwaysAllowedKey, [...keys]),
+  };
+}
+
+/**
+ * The question's texts that come from outside (the account's label from the identity provider, the
+ * host and cluster the tool named) without invisible characters: a bidirectional override could
+ * otherwise reorder the modal's lines.
+ */
+function withoutInvisibleText(question: ConsentQuestion): ConsentQuestion {
+  return {
+    ...question,
+    ...(question.account !== undefined ? { account: stripInvisible(question.account) } : {}),
+    ...(question.host !== undefined ? { host: stripInvisible(question.host) } : {}),
+    ...(question.cluster !== undefined ? { cluster: stripInvisible(question.cluster) } : {}),
+    scopes: question.scopes.map(stripInvisible),
   };
 }

@@ -3,8 +3,8 @@
 // read from storage.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MachineCoordination } from '../../src/auth/coordination.js';
@@ -107,6 +107,32 @@ describe('peer exchange between the windows of one machine', () => {
     } finally {
       one.dispose();
       two.dispose();
+    }
+  });
+
+  test('a runtime directory removed while the window runs and made again by another user gets no tokens and no lock', { skip: process.getuid?.() !== 0 && 'needs root, to make a directory of another user' }, async () => {
+    const directory = join(scratchDirectory(), 'runtime');
+    const coordination = new MachineCoordination(silentLogger, { directory, peerTimeoutMs: 500 });
+    const received: string[] = [];
+    const squatter = createServer((socket) => socket.on('data', (chunk) => received.push(String(chunk))).end('{"v":1}\n'));
+    try {
+      assert.equal(await coordination.start(), true);
+      // A tmp cleaner removes it; another user (uid 65534) makes it again, with a socket of theirs.
+      await rm(directory, { recursive: true, force: true });
+      await mkdir(directory, { mode: 0o777 });
+      await chmod(directory, 0o777);
+      await new Promise<void>((resolve) => squatter.listen(join(directory, `peer-${'a'.repeat(32)}.sock`), resolve));
+      await chown(directory, 65534, 65534);
+      const entry = { version: 2, id: 'a', issuer: identity.issuer, clientId: identity.clientId, revision: 1, updatedAt: 1, session: session('a') };
+      await coordination.exchange.publish('store', [entry as never]);
+      assert.deepEqual(await coordination.exchange.pull('store'), []);
+      const lock = await coordination.lockSession('store', 'a');
+      assert.equal(lock.exact, false, 'no lock taken in another user\'s directory');
+      await lock.release();
+      assert.deepEqual(received, [], 'nothing was sent to the other user\'s socket');
+    } finally {
+      squatter.close();
+      coordination.dispose();
     }
   });
 });

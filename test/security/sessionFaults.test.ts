@@ -3,9 +3,10 @@
 // that another window wrote and then took with it; another machine's lease that never ends; data of
 // a newer version of the extension; sign-out marks outliving their time.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MachineCoordination, refreshLockFiles } from '../../src/auth/coordination.js';
@@ -105,6 +106,31 @@ describe('sessions under faults, against the test IdP', () => {
       assert.deepEqual(await manager.getSessions(undefined), [], 'removed, not listed any more');
       assert.ok(logs.some((line) => line.startsWith('warn') && /new tokens were lost/.test(line)), logs.join('\n'));
     } finally {
+      manager.dispose();
+      coordination.dispose();
+    }
+  });
+
+  it('another window wrote a newer revision and still runs, but it has not arrived: this request fails, the session stays', async () => {
+    const shared = createSharedSecrets();
+    const clock = movableClock();
+    const directory = scratchDirectory();
+    const logs: string[] = [];
+    const coordination = new MachineCoordination(captureLogger(logs), { directory });
+    const { manager } = deviceSessionManager(idp, shared.window(), { logger: captureLogger(logs), clock, scopes: fleetScopes, coordination, catchUpMs: 300 });
+    // A live process of this machine that stands for the window that wrote revision 7.
+    const writer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      const session = await manager.createSession(['profile']);
+      await writeFile(refreshLockFiles(directory, manager.store.key, session.id).markPath, `7 ${hostname()} ${writer.pid}`);
+      clock.advance(2 * hour);
+      idp.resetCounters();
+      assert.deepEqual(await manager.getSessions(['profile']), []);
+      assert.equal(idp.count('refresh'), 0, 'the spent refresh token is not replayed');
+      assert.deepEqual((await manager.getSessions(undefined)).map((each) => each.id), [session.id], 'still listed: not signed out');
+      assert.ok(!logs.some((line) => /new tokens were lost/.test(line)), logs.join('\n'));
+    } finally {
+      writer.kill();
       manager.dispose();
       coordination.dispose();
     }

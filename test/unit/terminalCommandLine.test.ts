@@ -206,6 +206,8 @@ describe('who called the command', () => {
     [600, { parent: 610, argv: ['node', 'cli.js', 'token'] }],
     [610, { parent: 620, argv: ['sh', '-c', 'oauth-anywhere token'] }],
     [620, { parent: 420, argv: ['python3', 'sync.py'] }],
+    [700, { parent: 710, argv: ['node', 'cli.js', 'token'] }],
+    [710, { parent: 420, argv: ['python3', 'evil\u202egnp.py', 'zero\u200bwidth'] }],
   ]);
   const read = async (pid: number) => table.get(pid);
 
@@ -214,6 +216,10 @@ describe('who called the command', () => {
     assert.deepEqual(await describeCaller(200, read), ['bash (its prompt)']);
     assert.deepEqual(await describeCaller(300, read), ['bash (its prompt)', 'curl -H Authorization: Bearer [redacted] https://api.example.com']);
     assert.equal(await describeCaller(999, read), undefined);
+  });
+
+  it('bidirectional overrides and zero-width characters in a command line are dropped, so it cannot reorder the dialog', async () => {
+    assert.deepEqual(await describeCaller(700, read), ['bash (its prompt)', 'python3 evilgnp.py zerowidth']);
   });
 
   it('a script or a shell command is named as such, never as typed at the prompt', async () => {
