@@ -88,51 +88,51 @@ describe('sessions under faults, against the test IdP', () => {
   });
   after(() => idp.close());
 
-  it('another window wrote a newer revision and went away before anyone got it: the session is removed once with a clear log line, not asked for again and again', async () => {
-    const shared = createSharedSecrets();
+  /**
+   * A signed-in session whose revision mark says another window wrote revision 7, which no window
+   * and no storage has; `mark` is the mark's text. Asked for after its expiry, with the IdP's
+   * counters reset. Returns what the test looks at.
+   */
+  async function askWithUnreachedRevision(mark: string): Promise<{ sessionId: string; served: unknown[]; listed: string[]; logs: string[] }> {
     const clock = movableClock();
     const directory = scratchDirectory();
     const logs: string[] = [];
     const coordination = new MachineCoordination(captureLogger(logs), { directory });
-    const { manager } = deviceSessionManager(idp, shared.window(), { logger: captureLogger(logs), clock, scopes: fleetScopes, coordination, catchUpMs: 300 });
+    const { manager } = deviceSessionManager(idp, createSharedSecrets().window(), { logger: captureLogger(logs), clock, scopes: fleetScopes, coordination, catchUpMs: 300 });
     try {
       const session = await manager.createSession(['profile']);
-      // The mark says revision 7 exists; no window and no storage has it.
-      await writeFile(refreshLockFiles(directory, manager.store.key, session.id).markPath, '7');
+      await writeFile(refreshLockFiles(directory, manager.store.key, session.id).markPath, mark);
       clock.advance(2 * hour);
       idp.resetCounters();
-      assert.deepEqual(await manager.getSessions(['profile']), []);
-      assert.equal(idp.count('refresh'), 0, 'the spent refresh token is not replayed');
-      assert.deepEqual(await manager.getSessions(undefined), [], 'removed, not listed any more');
-      assert.ok(logs.some((line) => line.startsWith('warn') && /new tokens were lost/.test(line)), logs.join('\n'));
+      const served = await manager.getSessions(['profile']);
+      const listed = (await manager.getSessions(undefined)).map((each) => each.id);
+      return { sessionId: session.id, served, listed, logs };
     } finally {
       manager.dispose();
       coordination.dispose();
     }
+  }
+
+  it('another window wrote a newer revision and went away before anyone got it: the session is removed once with a clear log line, not asked for again and again', async () => {
+    // A bare revision: a mark whose writer is not known is a writer gone.
+    const { served, listed, logs } = await askWithUnreachedRevision('7');
+    assert.deepEqual(served, []);
+    assert.equal(idp.count('refresh'), 0, 'the spent refresh token is not replayed');
+    assert.deepEqual(listed, [], 'removed, not listed any more');
+    assert.ok(logs.some((line) => line.startsWith('warn') && /new tokens were lost/.test(line)), logs.join('\n'));
   });
 
   it('another window wrote a newer revision and still runs, but it has not arrived: this request fails, the session stays', async () => {
-    const shared = createSharedSecrets();
-    const clock = movableClock();
-    const directory = scratchDirectory();
-    const logs: string[] = [];
-    const coordination = new MachineCoordination(captureLogger(logs), { directory });
-    const { manager } = deviceSessionManager(idp, shared.window(), { logger: captureLogger(logs), clock, scopes: fleetScopes, coordination, catchUpMs: 300 });
     // A live process of this machine that stands for the window that wrote revision 7.
     const writer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
     try {
-      const session = await manager.createSession(['profile']);
-      await writeFile(refreshLockFiles(directory, manager.store.key, session.id).markPath, `7 ${hostname()} ${writer.pid}`);
-      clock.advance(2 * hour);
-      idp.resetCounters();
-      assert.deepEqual(await manager.getSessions(['profile']), []);
+      const { sessionId, served, listed, logs } = await askWithUnreachedRevision(`7 ${hostname()} ${writer.pid}`);
+      assert.deepEqual(served, []);
       assert.equal(idp.count('refresh'), 0, 'the spent refresh token is not replayed');
-      assert.deepEqual((await manager.getSessions(undefined)).map((each) => each.id), [session.id], 'still listed: not signed out');
+      assert.deepEqual(listed, [sessionId], 'still listed: not signed out');
       assert.ok(!logs.some((line) => /new tokens were lost/.test(line)), logs.join('\n'));
     } finally {
       writer.kill();
-      manager.dispose();
-      coordination.dispose();
     }
   });
 
